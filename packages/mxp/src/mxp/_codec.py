@@ -22,7 +22,7 @@ from mxp._errors import (
     PayloadTooLarge,
     ReservedFieldNonZero,
 )
-from mxp._message import Message
+from mxp._message import Message, _raw  # pyright: ignore[reportPrivateUsage]
 from mxp._types import (
     CHECKSUM_SIZE,
     FLAGS_TABLE,
@@ -32,6 +32,7 @@ from mxp._types import (
     MIN_FRAME_SIZE,
     TYPE_TABLE,
     VALID_FLAG_BITS,
+    MessageType,
 )
 
 _HEADER: Final = struct.Struct("<IBBHQQQ")
@@ -41,6 +42,7 @@ _unpack_header: Final = _HEADER.unpack_from
 _pack_checksum: Final = _CHECKSUM.pack
 _unpack_checksum: Final = _CHECKSUM.unpack_from
 _SMALL: Final = 4096
+_TYPES: Final[tuple[MessageType | None, ...]] = TYPE_TABLE
 
 
 def encode(message: Message) -> bytes:
@@ -78,12 +80,13 @@ def decode(data: bytes | bytearray | memoryview) -> Message:
     got = len(data)
     if got < MIN_FRAME_SIZE:
         raise BufferTooSmall(MIN_FRAME_SIZE, got)
-    magic, type_byte, flags, reserved, message_id, trace_id, payload_len = _unpack_header(data)
+    header: tuple[int, int, int, int, int, int, int] = _unpack_header(data)
+    magic, type_byte, flags, reserved, message_id, trace_id, payload_len = header
     if magic != MAGIC:
         raise InvalidMagic(magic)
     if reserved:
         raise ReservedFieldNonZero("header.reserved", reserved)
-    message_type = TYPE_TABLE[type_byte]
+    message_type = _TYPES[type_byte]
     if message_type is None:
         raise InvalidMessageType(type_byte)
     if flags & ~VALID_FLAG_BITS:
@@ -105,4 +108,4 @@ def decode(data: bytes | bytearray | memoryview) -> Message:
     (stored,) = _unpack_checksum(data, end)
     if stored != computed:
         raise ChecksumMismatch(computed, stored)
-    return Message(message_type, payload, FLAGS_TABLE[flags], message_id, trace_id)
+    return _raw(Message, message_type, payload, FLAGS_TABLE[flags], message_id, trace_id)

@@ -78,7 +78,7 @@ class InvalidFlags(MxpError):
 class PayloadTooLarge(MxpError):
     """The payload is larger than the protocol allows (16 MiB)."""
 
-    def __init__(self, size: int, max: int) -> None:  # noqa: A002 - the reference's field name
+    def __init__(self, size: int, max: int) -> None:
         self.size = size
         self.max = max
         super().__init__(f"payload too large: {size} bytes (max {max})")

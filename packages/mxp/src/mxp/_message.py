@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import Final
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -18,7 +18,26 @@ def random_id() -> int:
     return _getrandbits(64)
 
 
-class Message(msgspec.Struct, frozen=True, gc=False):
+class _ValidatingMeta(msgspec.StructMeta):
+    """Validates every `Message` built by calling the class; the decoder builds through `_raw`."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        message = super().__call__(*args, **kwargs)
+        payload = message.payload
+        # Fast path: exactly the expected types and ranges (what every internal caller passes).
+        if not (
+            message.type.__class__ is MessageType
+            and message.flags.__class__ is Flags
+            and payload.__class__ is bytes
+            and len(payload) <= MAX_PAYLOAD_SIZE
+            and 0 <= message.message_id <= MAX_U64
+            and 0 <= message.trace_id <= MAX_U64
+        ):
+            _normalise(message)
+        return message
+
+
+class Message(msgspec.Struct, frozen=True, gc=False, metaclass=_ValidatingMeta):
     """One MXP message: type, payload, flags and the two 64-bit ids.
 
     Instances are immutable, compare by value and validate on construction. `Message.new` draws
@@ -39,24 +58,10 @@ class Message(msgspec.Struct, frozen=True, gc=False):
     message_id: int = 0
     trace_id: int = 0
 
-    def __post_init__(self) -> None:
-        # Fast path: exactly the expected types and ranges (what every internal caller passes).
-        payload = self.payload
-        if (
-            self.type.__class__ is MessageType
-            and self.flags.__class__ is Flags
-            and payload.__class__ is bytes
-            and len(payload) <= MAX_PAYLOAD_SIZE
-            and 0 <= self.message_id <= MAX_U64
-            and 0 <= self.trace_id <= MAX_U64
-        ):
-            return
-        _normalise(self)
-
     @classmethod
     def new(
         cls,
-        type: MessageType,  # noqa: A002 - the protocol's field name
+        type: MessageType,
         payload: bytes | bytearray | memoryview = b"",
         *,
         flags: Flags | int = Flags.NONE,
@@ -78,12 +83,12 @@ class Message(msgspec.Struct, frozen=True, gc=False):
 
     def reply(
         self,
-        type: MessageType,  # noqa: A002 - the protocol's field name
+        type: MessageType,
         payload: bytes | bytearray | memoryview = b"",
         *,
         flags: Flags | int = Flags.NONE,
     ) -> Message:
-        """A reply to this message: same ``message_id`` and ``trace_id``, as the reference expects."""
+        """A reply to this message, with its ``message_id`` and ``trace_id`` (as replies must)."""
         return Message(
             type,
             payload,  # pyright: ignore[reportArgumentType] - normalised in __post_init__
@@ -145,9 +150,14 @@ def _check_payload(value: object) -> bytes:
     if isinstance(value, bytes):
         payload = value
     elif isinstance(value, bytearray | memoryview):
-        payload = bytes(value)
+        payload = bytes(cast("bytearray | memoryview[int]", value))
     else:
-        raise TypeError(f"payload: expected bytes, bytearray or memoryview, got {type(value).__name__}")
+        kind = type(value).__name__
+        raise TypeError(f"payload: expected bytes, bytearray or memoryview, got {kind}")
     if len(payload) > MAX_PAYLOAD_SIZE:
         raise PayloadTooLarge(len(payload), MAX_PAYLOAD_SIZE)
     return payload
+
+
+_raw: Final = msgspec.StructMeta.__call__
+"""Builds a `Message` without validation: for the decoder, whose input is already checked."""

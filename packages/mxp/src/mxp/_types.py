@@ -53,7 +53,7 @@ class Flags(enum.IntFlag):
 
 VALID_FLAG_BITS: Final = 0x0F
 
-# A 256-entry table: type byte -> MessageType, or None. Indexing beats a dict lookup plus try/except.
+# A 256-entry table: type byte -> MessageType or None. Indexing beats a dict lookup + try/except.
 TYPE_TABLE: Final[tuple[MessageType | None, ...]] = tuple(
     MessageType(b) if b in MessageType._value2member_map_ else None for b in range(256)
 )

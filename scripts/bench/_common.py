@@ -1,0 +1,48 @@
+"""Helpers shared by the benchmarks: timing with medians, tables and JSON output."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+
+def ns_per_call(fn: Callable[[], object], *, number: int, repeat: int = 7) -> float:
+    """Median over ``repeat`` runs of the nanoseconds one call of ``fn`` takes."""
+    runs: list[float] = []
+    for _ in range(repeat):
+        start = time.perf_counter_ns()
+        for _ in range(number):
+            fn()
+        runs.append((time.perf_counter_ns() - start) / number)
+    return statistics.median(runs)
+
+
+def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a plain-text table with right-aligned columns."""
+    cells = [[str(c) for c in header]] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    print(title)
+    for index, row in enumerate(cells):
+        print("  " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+        if index == 0:
+            print("  " + "  ".join("-" * width for width in widths))
+    print()
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def emit_json(data: dict[str, Any]) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
