@@ -49,6 +49,7 @@ from mxp_agents.primitives._json import from_json, to_json, validation_error_par
 from mxp_agents.primitives._manifest import AgentManifest
 from mxp_agents.primitives._message import Message, Role
 from mxp_agents.primitives._tool_call import ToolCall
+from mxp_agents.primitives._tool_definition import MAX_TOOL_NAME_LEN, ToolDefinition
 from mxp_agents.primitives._tool_result import ToolResult
 from mxp_agents.primitives._usage import Usage
 
@@ -58,6 +59,7 @@ __all__ = [
     "MAX_CAPABILITY_ID_LEN",
     "MAX_CAPABILITY_NAME_LEN",
     "MAX_SCOPE_LEN",
+    "MAX_TOOL_NAME_LEN",
     "AgentId",
     "AgentManifest",
     "Capability",
@@ -76,6 +78,7 @@ __all__ = [
     "Role",
     "SystemClock",
     "ToolCall",
+    "ToolDefinition",
     "ToolResult",
     "Usage",
     "from_json",
