@@ -1,0 +1,113 @@
+"""The agent kernel of MXP Agents for Python.
+
+The agent loop (`Agent`, runs, limits, structured output, streaming events, telemetry) and the
+runtime (lifecycle, scheduler, MXP endpoint, registry, delegation).
+
+Example:
+    >>> from mxp_agents.kernel import Agent, RunLimits, StopReason
+"""
+
+from mxp_agents.kernel._agent import Agent
+from mxp_agents.kernel._call_body import CallRequest, InvalidCallBody, PriorityName, ReferenceCall
+from mxp_agents.kernel._call_response import (
+    CallErrorBody,
+    CallEvent,
+    CallFailed,
+    CallResponse,
+    CallStarted,
+    CallStep,
+    CallTextDelta,
+    CallToolFinished,
+    CallToolStarted,
+    ToolCallSummary,
+)
+from mxp_agents.kernel._client import CallError, CallTimeout, call_agent, stream_agent
+from mxp_agents.kernel._config import KernelConfig, KernelConfigError
+from mxp_agents.kernel._delegation import DelegationError, PeerTool, peer_tool
+from mxp_agents.kernel._errors import AgentConfigError, KernelError, RunInputError
+from mxp_agents.kernel._events import (
+    ModelCallFinished,
+    ModelTextDelta,
+    RunEvent,
+    RunFinished,
+    RunStarted,
+    ToolCallFinished,
+    ToolCallStarted,
+)
+from mxp_agents.kernel._fair_queue import FairQueue, Priority, PriorityWeights
+from mxp_agents.kernel._hooks import AgentHooks
+from mxp_agents.kernel._kernel import Kernel, current_kernel
+from mxp_agents.kernel._lifecycle import AgentState, InvalidTransition, Lifecycle, LifecycleEvent
+from mxp_agents.kernel._limits import RunLimits, StopReason
+from mxp_agents.kernel._result import RunResult, ToolCallRecord
+from mxp_agents.kernel._run import RunStream
+from mxp_agents.kernel._scheduler import Scheduler
+from mxp_agents.kernel._scheduler_types import (
+    Admission,
+    DeadlineExceeded,
+    JobCancelled,
+    SchedulerBusy,
+    SchedulerClosed,
+    SchedulerError,
+    SchedulerStats,
+)
+
+__all__ = [
+    "Admission",
+    "Agent",
+    "AgentConfigError",
+    "AgentHooks",
+    "AgentState",
+    "CallError",
+    "CallErrorBody",
+    "CallEvent",
+    "CallFailed",
+    "CallRequest",
+    "CallResponse",
+    "CallStarted",
+    "CallStep",
+    "CallTextDelta",
+    "CallTimeout",
+    "CallToolFinished",
+    "CallToolStarted",
+    "DeadlineExceeded",
+    "DelegationError",
+    "FairQueue",
+    "InvalidCallBody",
+    "InvalidTransition",
+    "JobCancelled",
+    "Kernel",
+    "KernelConfig",
+    "KernelConfigError",
+    "KernelError",
+    "Lifecycle",
+    "LifecycleEvent",
+    "ModelCallFinished",
+    "ModelTextDelta",
+    "PeerTool",
+    "PriorityName",
+    "Priority",
+    "PriorityWeights",
+    "ReferenceCall",
+    "RunEvent",
+    "RunFinished",
+    "RunInputError",
+    "RunLimits",
+    "RunResult",
+    "RunStarted",
+    "RunStream",
+    "Scheduler",
+    "SchedulerBusy",
+    "SchedulerClosed",
+    "SchedulerError",
+    "SchedulerStats",
+    "StopReason",
+    "ToolCallFinished",
+    "ToolCallRecord",
+    "ToolCallStarted",
+    "ToolCallSummary",
+    "call_agent",
+    "current_kernel",
+    "peer_tool",
+    "stream_agent",
+]

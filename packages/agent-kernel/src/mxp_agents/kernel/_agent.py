@@ -1,0 +1,341 @@
+"""`Agent`: instructions, a model, tools and limits, run as the agent loop."""
+
+from __future__ import annotations
+
+from random import getrandbits
+from typing import TYPE_CHECKING, Any, Generic, overload
+
+from mxp_agents.adapters import ModelAdapter
+from mxp_agents.kernel import _telemetry as telemetry
+from mxp_agents.kernel._errors import AgentConfigError, RunInputError
+from mxp_agents.kernel._limits import RunLimits
+from mxp_agents.kernel._loop import Loop
+from mxp_agents.kernel._output import OutputSpec
+from mxp_agents.kernel._prompt import Instructions, InstructionsLike, Task, assemble
+from mxp_agents.kernel._result import OutputT, RunResult
+from mxp_agents.kernel._run import RunSpec, RunStream
+from mxp_agents.kernel._tool_calls import ToolRunner
+from mxp_agents.primitives import AgentId, InvalidValue, random_agent_id
+from mxp_agents.tools import Tool, ToolExecutor, ToolRegistry, ToolsError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from mxp_agents.config import Secret
+    from mxp_agents.primitives import CapabilityId, Message
+    from mxp_agents.prompts import ContextWindow, Guardrails
+    from mxp_agents.tools import AuditSinkLike
+
+__all__ = ["Agent"]
+
+_DEFAULT_LIMITS = RunLimits()
+_NO_SECRETS: Mapping[str, Secret] = {}
+
+
+class Agent(Generic[OutputT]):
+    """An agent: instructions, a model, tools it may call and the limits of each run.
+
+    Everything that does not change between runs is prepared here once: the system message,
+    the tool definitions offered to the model (only the tools whose capabilities are all in
+    ``capabilities``), the `ToolExecutor`, the output type's JSON Schema and decoder. Tools are
+    read now: register them before building the agent. One agent serves any number of
+    concurrent runs.
+
+    Arguments: ``name``; ``model`` (any `ModelAdapter`); ``instructions`` (a str, a
+    `PromptTemplate` or a system → role → task `PromptStack`, rendered with the run's
+    ``variables``); ``tools`` (`Tool`s or a `ToolRegistry`); ``capabilities`` granted to the
+    agent (a tool needing another is never invoked); ``secrets`` (each tool sees only the ones
+    it declares); ``output_type`` (a msgspec-supported type for structured output);
+    ``limits``; ``temperature`` and ``max_output_tokens`` for every model call;
+    ``context_window`` (fits each request); ``guardrails`` (applied to the task and to tool
+    arguments); ``audit`` (receives a `ToolAuditEvent` per tool call); ``id``.
+
+    Raises:
+        AgentConfigError: an argument that cannot work (the message names it).
+
+    Example:
+        >>> import trio
+        >>> from mxp_agents.adapters.testing import ScriptedModel, Step
+        >>> from mxp_agents.primitives import ToolCall
+        >>> from mxp_agents.tools import tool
+        >>> @tool
+        ... def add(a: int, b: int) -> int:
+        ...     '''Add two integers.'''
+        ...     return a + b
+        >>> agent = Agent(
+        ...     name="calculator",
+        ...     instructions="You add numbers.",
+        ...     model=ScriptedModel([
+        ...         Step.tool_calls(ToolCall("call_1", "add", {"a": 2, "b": 3})),
+        ...         Step.text("2 + 3 = 5"),
+        ...     ]),
+        ...     tools=[add],
+        ... )
+        >>> result = trio.run(agent.run, "What is 2 + 3?")
+        >>> result.output, result.tool_calls[0].result.content
+        ('2 + 3 = 5', '5')
+    """
+
+    @overload
+    def __init__(
+        self: Agent[str],
+        name: str,
+        *,
+        model: ModelAdapter,
+        instructions: InstructionsLike = None,
+        tools: Iterable[Tool] | ToolRegistry = (),
+        capabilities: Iterable[CapabilityId | str] = (),
+        secrets: Mapping[str, Secret] = ...,
+        output_type: None = None,
+        limits: RunLimits = ...,
+        temperature: float | None = None,
+        max_output_tokens: int | None = None,
+        context_window: ContextWindow | None = None,
+        guardrails: Guardrails | None = None,
+        audit: AuditSinkLike | None = None,
+        id: AgentId | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        name: str,
+        *,
+        model: ModelAdapter,
+        instructions: InstructionsLike = None,
+        tools: Iterable[Tool] | ToolRegistry = (),
+        capabilities: Iterable[CapabilityId | str] = (),
+        secrets: Mapping[str, Secret] = ...,
+        output_type: type[OutputT],
+        limits: RunLimits = ...,
+        temperature: float | None = None,
+        max_output_tokens: int | None = None,
+        context_window: ContextWindow | None = None,
+        guardrails: Guardrails | None = None,
+        audit: AuditSinkLike | None = None,
+        id: AgentId | None = None,
+    ) -> None: ...
+    def __init__(
+        self,
+        name: str,
+        *,
+        model: ModelAdapter,
+        instructions: InstructionsLike = None,
+        tools: Iterable[Tool] | ToolRegistry = (),
+        capabilities: Iterable[CapabilityId | str] = (),
+        secrets: Mapping[str, Secret] = _NO_SECRETS,
+        output_type: type[OutputT] | None = None,
+        limits: RunLimits = _DEFAULT_LIMITS,
+        temperature: float | None = None,
+        max_output_tokens: int | None = None,
+        context_window: ContextWindow | None = None,
+        guardrails: Guardrails | None = None,
+        audit: AuditSinkLike | None = None,
+        id: AgentId | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise AgentConfigError(f"name must be a non-blank str, got {name!r}")
+        if not isinstance(model, ModelAdapter):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise AgentConfigError(
+                f"model must be a ModelAdapter (provider, model_name, stream, complete), "
+                f"got {type(model).__name__}"
+            )
+        if not isinstance(limits, RunLimits):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise AgentConfigError(f"limits must be a RunLimits, got {type(limits).__name__}")
+        _check_sampling(temperature, max_output_tokens)
+        self._name = name
+        self._id: AgentId = id if id is not None else random_agent_id()
+        self._model = model
+        self._instructions = Instructions(instructions)
+        self._guardrails = guardrails
+        self._limits = limits
+        registry = tools if isinstance(tools, ToolRegistry) else _registry(tools)
+        try:
+            executor = ToolExecutor(registry, granted=capabilities, secrets=secrets, audit=audit)
+        except (ToolsError, InvalidValue) as error:
+            raise AgentConfigError(f"cannot build the agent's tool executor: {error}") from None
+        self._executor = executor
+        self._output = OutputSpec(output_type) if output_type is not None else None
+        agent_id = str(self._id)
+        telemetry.load()
+        self._loop = Loop(
+            agent_id=agent_id,
+            name=name,
+            model=model,
+            tools=ToolRunner(executor, agent_id=agent_id, guardrails=guardrails, audit=audit),
+            definitions=tuple(registry.definitions(granted=executor.granted)),
+            output=self._output,
+            limits=limits,
+            temperature=temperature,
+            max_output_tokens=max_output_tokens,
+            window=context_window,
+        )
+
+    @property
+    def name(self) -> str:
+        """The agent's name.
+
+        Example:
+            >>> agent.name  # doctest: +SKIP
+            'calculator'
+        """
+        return self._name
+
+    @property
+    def id(self) -> AgentId:
+        """The agent's id (random unless given).
+
+        Example:
+            >>> str(agent.id)  # doctest: +SKIP
+            '5f0c6a8e-...'
+        """
+        return self._id
+
+    @property
+    def model(self) -> ModelAdapter:
+        """The model the agent calls.
+
+        Example:
+            >>> agent.model.provider  # doctest: +SKIP
+            'scripted'
+        """
+        return self._model
+
+    @property
+    def limits(self) -> RunLimits:
+        """The limits of each run.
+
+        Example:
+            >>> agent.limits.max_steps  # doctest: +SKIP
+            10
+        """
+        return self._limits
+
+    @property
+    def executor(self) -> ToolExecutor:
+        """The `ToolExecutor` running this agent's tool calls (registry, granted capabilities).
+
+        Example:
+            >>> sorted(agent.executor.granted)  # doctest: +SKIP
+            ['math.add']
+        """
+        return self._executor
+
+    @property
+    def output_type(self) -> Any:
+        """The structured output type, or None for text answers.
+
+        Example:
+            >>> agent.output_type is None  # doctest: +SKIP
+            True
+        """
+        return self._output.type if self._output is not None else None
+
+    async def run(
+        self,
+        task: Task,
+        *,
+        variables: Mapping[str, object] | None = None,
+        run_id: str | None = None,
+        trace_id: int | None = None,
+        deadline: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        history: Sequence[Message] | None = None,
+    ) -> RunResult[OutputT]:
+        """Run the loop on ``task`` (a str, or messages) and return how it ended.
+
+        ``variables`` render template instructions; ``history`` goes between the system
+        message and the task; ``run_id`` (random unless given) is the ``task.id`` of spans and
+        the ``run_id`` of tool contexts and audit events; ``trace_id`` (the MXP trace id) and
+        ``metadata`` (``"mxp.message_id"`` is put on spans) reach the tools' contexts;
+        ``deadline`` is an absolute `trio.current_time` bound, combined with
+        ``limits.max_wall_time``.
+
+        Model errors, limits, timeouts and invalid output end the run with a `StopReason`;
+        they do not raise. The caller's cancellation propagates.
+
+        Raises:
+            RunInputError: an empty task, bad history or option (before any model call).
+            PromptsError: the instructions cannot be rendered with ``variables``, or the
+                guardrails block the task (`GuardrailViolation`).
+
+        Example:
+            >>> result = await agent.run("What is 2 + 3?")  # doctest: +SKIP
+            >>> result.output, result.stop_reason  # doctest: +SKIP
+            ('2 + 3 = 5', <StopReason.COMPLETED: 'completed'>)
+        """
+        spec = self._spec(task, variables, run_id, trace_id, deadline, metadata, history)
+        return await self._loop.run(spec, None, None)
+
+    def run_stream(
+        self,
+        task: Task,
+        *,
+        variables: Mapping[str, object] | None = None,
+        run_id: str | None = None,
+        trace_id: int | None = None,
+        deadline: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        history: Sequence[Message] | None = None,
+    ) -> RunStream[OutputT]:
+        """Like `run`, streaming the model and reporting each step as a `RunEvent`.
+
+        Use the returned `RunStream` with ``async with``; iterate it for the events. The input
+        is checked here (same errors as `run`).
+
+        Example:
+            >>> async with agent.run_stream("What is 2 + 3?") as events:  # doctest: +SKIP
+            ...     async for event in events:
+            ...         print(type(event).__name__)
+            RunStarted
+            ModelTextDelta
+            ...
+            RunFinished
+        """
+        spec = self._spec(task, variables, run_id, trace_id, deadline, metadata, history)
+        return RunStream(self._loop, spec)
+
+    def _spec(
+        self,
+        task: Task,
+        variables: Mapping[str, object] | None,
+        run_id: str | None,
+        trace_id: int | None,
+        deadline: float | None,
+        metadata: Mapping[str, Any] | None,
+        history: Sequence[Message] | None,
+    ) -> RunSpec:
+        if run_id is None:
+            run_id = f"{getrandbits(128):032x}"
+        elif not isinstance(run_id, str) or not run_id:  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise RunInputError(f"run_id must be a non-empty str, got {run_id!r}")
+        if trace_id is not None and (isinstance(trace_id, bool) or not isinstance(trace_id, int)):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise RunInputError(f"trace_id must be an int (the MXP trace id), got {trace_id!r}")
+        messages, hits = assemble(self._instructions, task, variables, history, self._guardrails)
+        return RunSpec(run_id, messages, hits, trace_id, metadata, deadline)
+
+    def __repr__(self) -> str:
+        return f"Agent(name={self._name!r}, id={str(self._id)!r}, model={self._model.model_name!r})"
+
+
+def _registry(tools: Iterable[Tool]) -> ToolRegistry:
+    if isinstance(tools, str | bytes):
+        raise AgentConfigError("tools must be a collection of tools or a ToolRegistry")
+    try:
+        return ToolRegistry(tools)
+    except ToolsError as error:
+        raise AgentConfigError(f"cannot register the agent's tools: {error}") from None
+
+
+def _check_sampling(temperature: float | None, max_output_tokens: int | None) -> None:
+    if temperature is not None and (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, int | float)  # pyright: ignore[reportUnnecessaryIsInstance]
+        or not 0.0 <= temperature <= 2.0
+    ):
+        raise AgentConfigError(f"temperature must be between 0 and 2, got {temperature!r}")
+    if max_output_tokens is not None and (
+        isinstance(max_output_tokens, bool)
+        or not isinstance(max_output_tokens, int)  # pyright: ignore[reportUnnecessaryIsInstance]
+        or max_output_tokens < 1
+    ):
+        raise AgentConfigError(f"max_output_tokens must be an int >= 1, got {max_output_tokens!r}")
