@@ -312,3 +312,14 @@ def test_agent_properties() -> None:
     assert agent.output_type is None
     assert sorted(agent.executor.granted) == ["math.add"]
     assert "add" in agent.executor.registry
+
+
+async def test_per_run_sampling_overrides_the_agents() -> None:
+    model = ScriptedModel([Step.text("a"), Step.text("b")])
+    agent = Agent("s", model=model, temperature=1.0, max_output_tokens=100)
+    await agent.run("one")
+    await agent.run("two", temperature=0.1, max_output_tokens=7)
+    sent = [(r.temperature, r.max_output_tokens) for r in model.requests]
+    assert sent == [(1.0, 100), (0.1, 7)]
+    with pytest.raises(RunInputError, match="temperature must be between 0 and 2"):
+        await agent.run("three", temperature=2.5)

@@ -133,6 +133,8 @@ async def test_the_reference_body_runs_its_listed_tools_first():
     assert [(c.id, c.name, c.is_error) for c in response.tool_calls] == [
         ("ref_tool_0", "add", False)
     ]
+    # the body's sampling settings reach the model call (the agent has none of its own)
+    assert (model.requests[0].temperature, model.requests[0].max_output_tokens) == (0.2, 50)
 
 
 async def test_a_listed_tool_without_its_capability_is_never_executed():

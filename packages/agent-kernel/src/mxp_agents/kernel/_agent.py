@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Generic, overload
 
 from mxp_agents.adapters import ModelAdapter
 from mxp_agents.kernel import _telemetry as telemetry
-from mxp_agents.kernel._errors import AgentConfigError, RunInputError
+from mxp_agents.kernel._errors import AgentConfigError, KernelError, RunInputError
 from mxp_agents.kernel._limits import RunLimits
 from mxp_agents.kernel._loop import Loop
 from mxp_agents.kernel._output import OutputSpec
@@ -240,6 +240,8 @@ class Agent(Generic[OutputT]):
         deadline: float | None = None,
         metadata: Mapping[str, Any] | None = None,
         history: Sequence[Message] | None = None,
+        temperature: float | None = None,
+        max_output_tokens: int | None = None,
     ) -> RunResult[OutputT]:
         """Run the loop on ``task`` (a str, or messages) and return how it ended.
 
@@ -248,7 +250,8 @@ class Agent(Generic[OutputT]):
         the ``run_id`` of tool contexts and audit events; ``trace_id`` (the MXP trace id) and
         ``metadata`` (``"mxp.message_id"`` is put on spans) reach the tools' contexts;
         ``deadline`` is an absolute `trio.current_time` bound, combined with
-        ``limits.max_wall_time``.
+        ``limits.max_wall_time``; ``temperature`` and ``max_output_tokens`` override the
+        agent's for this run's model calls.
 
         Model errors, limits, timeouts and invalid output end the run with a `StopReason`;
         they do not raise. The caller's cancellation propagates.
@@ -264,6 +267,8 @@ class Agent(Generic[OutputT]):
             ('2 + 3 = 5', <StopReason.COMPLETED: 'completed'>)
         """
         spec = self._spec(task, variables, run_id, trace_id, deadline, metadata, history)
+        _check_sampling(temperature, max_output_tokens, RunInputError)
+        spec.temperature, spec.max_output_tokens = temperature, max_output_tokens
         return await self._loop.run(spec, None, None)
 
     def run_stream(
@@ -276,6 +281,8 @@ class Agent(Generic[OutputT]):
         deadline: float | None = None,
         metadata: Mapping[str, Any] | None = None,
         history: Sequence[Message] | None = None,
+        temperature: float | None = None,
+        max_output_tokens: int | None = None,
     ) -> RunStream[OutputT]:
         """Like `run`, streaming the model and reporting each step as a `RunEvent`.
 
@@ -292,6 +299,8 @@ class Agent(Generic[OutputT]):
             RunFinished
         """
         spec = self._spec(task, variables, run_id, trace_id, deadline, metadata, history)
+        _check_sampling(temperature, max_output_tokens, RunInputError)
+        spec.temperature, spec.max_output_tokens = temperature, max_output_tokens
         return RunStream(self._loop, spec)
 
     def _spec(
@@ -326,16 +335,20 @@ def _registry(tools: Iterable[Tool]) -> ToolRegistry:
         raise AgentConfigError(f"cannot register the agent's tools: {error}") from None
 
 
-def _check_sampling(temperature: float | None, max_output_tokens: int | None) -> None:
+def _check_sampling(
+    temperature: float | None,
+    max_output_tokens: int | None,
+    error: type[KernelError] = AgentConfigError,
+) -> None:
     if temperature is not None and (
         isinstance(temperature, bool)
         or not isinstance(temperature, int | float)  # pyright: ignore[reportUnnecessaryIsInstance]
         or not 0.0 <= temperature <= 2.0
     ):
-        raise AgentConfigError(f"temperature must be between 0 and 2, got {temperature!r}")
+        raise error(f"temperature must be between 0 and 2, got {temperature!r}")
     if max_output_tokens is not None and (
         isinstance(max_output_tokens, bool)
         or not isinstance(max_output_tokens, int)  # pyright: ignore[reportUnnecessaryIsInstance]
         or max_output_tokens < 1
     ):
-        raise AgentConfigError(f"max_output_tokens must be an int >= 1, got {max_output_tokens!r}")
+        raise error(f"max_output_tokens must be an int >= 1, got {max_output_tokens!r}")

@@ -145,15 +145,13 @@ class CallRun:
         """The task (listed reference tools already run and appended), their results, options."""
         call, message = self._call, self._message
         metadata: dict[str, Any] = {**call.metadata, "mxp.message_id": message.message_id}
-        if call.temperature is not None:
-            metadata["temperature"] = call.temperature
-        if call.max_output_tokens is not None:
-            metadata["max_output_tokens"] = call.max_output_tokens
         options: dict[str, Any] = {
             "run_id": self._run_id,
             "trace_id": message.trace_id,
             "deadline": self._deadline,
             "metadata": metadata,
+            "temperature": call.temperature,
+            "max_output_tokens": call.max_output_tokens,
         }
         if call.task is not None:
             return call.task, (), options

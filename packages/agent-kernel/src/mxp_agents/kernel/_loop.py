@@ -188,7 +188,7 @@ class Loop:
                     None,
                 )
             try:
-                request = await self._request(state)
+                request = await self._request(state, spec)
             except ContextBudgetError as error:
                 problem = f"the context window cannot hold the run: {error}"
                 return StopReason.MAX_TOKENS, problem, None
@@ -269,7 +269,7 @@ class Loop:
             predicted = state.reported + sum(_counter.count(message) for message in fresh)
         else:
             predicted = sum(_counter.count(message) for message in request.messages)
-        predicted += self.max_output_tokens or 0
+        predicted += request.max_output_tokens or 0
         if used + predicted <= budget:
             return None
         return (
@@ -277,15 +277,17 @@ class Loop:
             f"beyond max_total_tokens={budget}"
         )
 
-    async def _request(self, state: RunState) -> ModelRequest:
+    async def _request(self, state: RunState, spec: RunSpec) -> ModelRequest:
         messages = tuple(state.messages)
         if self.window is not None:
             messages = (await self.window.afit(messages)).messages
+        temperature = spec.temperature if spec.temperature is not None else self.temperature
+        max_output = spec.max_output_tokens
         return ModelRequest(
             messages,
             tools=self.definitions,
-            temperature=self.temperature,
-            max_output_tokens=self.max_output_tokens,
+            temperature=temperature,
+            max_output_tokens=max_output if max_output is not None else self.max_output_tokens,
             response_format=self.response_format,
         )
 

@@ -36,7 +36,16 @@ class RunSpec:
         'run-1'
     """
 
-    __slots__ = ("deadline", "hits", "messages", "metadata", "run_id", "trace_id")
+    __slots__ = (
+        "deadline",
+        "hits",
+        "max_output_tokens",
+        "messages",
+        "metadata",
+        "run_id",
+        "temperature",
+        "trace_id",
+    )
 
     def __init__(
         self,
@@ -46,6 +55,8 @@ class RunSpec:
         trace_id: int | None,
         metadata: Mapping[str, Any] | None,
         deadline: float | None,
+        temperature: float | None = None,
+        max_output_tokens: int | None = None,
     ) -> None:
         self.run_id = run_id
         self.messages = messages
@@ -53,6 +64,8 @@ class RunSpec:
         self.trace_id = trace_id
         self.metadata = metadata
         self.deadline = deadline
+        self.temperature = temperature
+        self.max_output_tokens = max_output_tokens
 
 
 class RunState:
