@@ -1,0 +1,5 @@
+"""``python -m mxp_agents.cli``: the same as the ``mxp-agents`` command."""
+
+from mxp_agents.cli import main
+
+raise SystemExit(main())
