@@ -2,7 +2,8 @@
 """The developer front door: sets up what it needs, then runs the demo, the tests or the checks.
 
 Usage:
-    python3 dev.py demo            the live MXP demo on 127.0.0.1
+    python3 dev.py demo            the live demo on 127.0.0.1 (`mxp-agents demo`: a registry, a
+                                   coordinator delegating over MXP to a worker with tools)
     python3 dev.py test [PKG ...]  every package's tests in its own virtualenv (only its declared
                                    dependencies), then integration-tests/, then ruff and pyright
     python3 dev.py check           ruff (lint + format) and pyright only
@@ -56,7 +57,7 @@ def main(argv: list[str]) -> int:
 
 def demo(args: list[str]) -> int:
     setup([])
-    return _run([_python(VENV), "-m", "mxp", "demo", *args], check=False)
+    return _run([_bin(VENV, "mxp-agents"), "demo", *args], check=False)
 
 
 def test(args: list[str]) -> int:
@@ -72,7 +73,7 @@ def test(args: list[str]) -> int:
         venv = PACKAGE_VENVS / name
         _make_venv(venv)
         editable = [p for dep in _local_closure(name, packages) for p in ("-e", str(dep))]
-        _uv_pip_install(venv, [*editable, *TEST_TOOLS])
+        _uv_pip_install(venv, [*editable, *_test_groups([packages[name]]), *TEST_TOOLS])
         if _pytest(venv, [str(packages[name] / "tests")]) != 0:
             failures.append(name)
     if not args:
@@ -107,8 +108,9 @@ def check(args: list[str]) -> int:
 def setup(args: list[str]) -> int:
     del args
     _make_venv(VENV)
-    editable = [p for path in _packages().values() for p in ("-e", str(path))]
-    _uv_pip_install(VENV, [*editable, *DEV_TOOLS])
+    paths = list(_packages().values())
+    editable = [p for path in paths for p in ("-e", str(path))]
+    _uv_pip_install(VENV, [*editable, *_test_groups(paths), *DEV_TOOLS])
     return 0
 
 
@@ -169,6 +171,16 @@ def _local_closure(name: str, packages: dict[str, Path]) -> list[Path]:
             if dist in by_dist:
                 todo.append(by_dist[dist])
     return seen
+
+
+def _test_groups(paths: list[Path]) -> list[str]:
+    """``--group`` options for the packages' ``test`` dependency groups (test-only deps)."""
+    options: list[str] = []
+    for path in paths:
+        data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
+        if "test" in data.get("dependency-groups", {}):
+            options += ["--group", f"{path / 'pyproject.toml'}:test"]
+    return options
 
 
 def _uv() -> str:

@@ -14,25 +14,17 @@ from typing import TYPE_CHECKING, Final
 
 from opentelemetry import trace
 
+from mxp_agents.kernel._telemetry import mxp_id
+
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     from opentelemetry.trace import Span, Tracer, TracerProvider
 
-__all__ = ["KernelTelemetry", "format_id"]
+__all__ = ["KernelTelemetry"]
 
 _SCOPE: Final = "mxp_agents.kernel"
 _VERSION: Final = "0.1.0"
-
-
-def format_id(value: int) -> str:
-    """An MXP id (unsigned 64-bit) as the spans record it: ``0x`` + 16 hex digits.
-
-    Example:
-        >>> format_id(255)
-        '0x00000000000000ff'
-    """
-    return f"0x{value:016x}"
 
 
 class KernelTelemetry:
@@ -81,8 +73,8 @@ class KernelTelemetry:
             "mxp.call",
             kind=trace.SpanKind.SERVER,
             attributes={
-                "mxp.message_id": format_id(message_id),
-                "mxp.trace_id": format_id(trace_id),
+                "mxp.message_id": mxp_id(message_id),
+                "mxp.trace_id": mxp_id(trace_id),
                 "agent.id": agent_id,
                 "mxp.peer": peer,
             },
@@ -114,7 +106,7 @@ class KernelTelemetry:
         """
         attributes: dict[str, str] = {"mxp.capability": capability, "mxp.tool": tool}
         if trace_id is not None:
-            attributes["mxp.trace_id"] = format_id(trace_id)
+            attributes["mxp.trace_id"] = mxp_id(trace_id)
         if agent_id is not None:
             attributes["agent.id"] = agent_id
         with self.tracer.start_as_current_span(
