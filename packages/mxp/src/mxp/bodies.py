@@ -95,7 +95,8 @@ class AgentRecord(msgspec.Struct, frozen=True, omit_defaults=True):
     last_heartbeat: _dt.datetime
     registered_at: _dt.datetime
     description: str | None = None
-    tags: list[str] = msgspec.field(default_factory=list[str])
+    # The bare `list` factory lets omit_defaults drop an empty list (serde: skip if empty).
+    tags: list[str] = msgspec.field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
 
     # serde emits fields in declaration order: id, name, version, description?, capabilities,
     # tags?, address, status, last_heartbeat, registered_at. `encode_body` restores that order.
