@@ -21,7 +21,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -37,7 +36,7 @@ PYTEST_NO_TESTS = 5
 
 
 def main(argv: list[str]) -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py must say this on an older Python
         print("dev.py needs Python 3.11 or newer", file=sys.stderr)
         return 2
     command, *args = argv or ["help"]
@@ -130,11 +129,15 @@ def pins(args: list[str]) -> int:
         text=True,
     ).stdout
     lines = [line for line in exported.splitlines() if line.strip() and not line.startswith("-e")]
-    leaking = [line for line in lines if re.search(r"https?://|--(extra-)?index-url|--find-links", line)]
+    leaking = [
+        line for line in lines if re.search(r"https?://|--(extra-)?index-url|--find-links", line)
+    ]
     if leaking:
         print(f"dev.py: refusing to write pins that name an index: {leaking[:3]}", file=sys.stderr)
         return 1
-    header = "# Resolved versions for every package of the workspace. Regenerate: python3 dev.py pins\n"
+    header = (
+        "# Resolved versions for every package of the workspace. Regenerate: python3 dev.py pins\n"
+    )
     PINS.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {PINS.relative_to(ROOT)} ({len(lines)} pins)")
     return 0
@@ -145,10 +148,14 @@ def pins(args: list[str]) -> int:
 
 def _packages() -> dict[str, Path]:
     """Workspace packages by folder name, in a stable order."""
-    return {p.name: p for p in sorted((ROOT / "packages").iterdir()) if (p / "pyproject.toml").is_file()}
+    return {
+        p.name: p for p in sorted((ROOT / "packages").iterdir()) if (p / "pyproject.toml").is_file()
+    }
 
 
 def _project(path: Path) -> dict[str, object]:
+    import tomllib  # not at the top: dev.py must start on Python < 3.11 to say it needs 3.11
+
     data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
     project: dict[str, object] = data["project"]
     return project
@@ -175,6 +182,8 @@ def _local_closure(name: str, packages: dict[str, Path]) -> list[Path]:
 
 def _test_groups(paths: list[Path]) -> list[str]:
     """``--group`` options for the packages' ``test`` dependency groups (test-only deps)."""
+    import tomllib
+
     options: list[str] = []
     for path in paths:
         data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
@@ -191,7 +200,9 @@ def _uv() -> str:
     if not Path(uv).exists():
         print("dev.py: uv not found; installing it into .tools/ with pip", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(TOOLS)], check=True)
-        subprocess.run([_python(TOOLS), "-m", "pip", "install", "-q", "-r", str(UV_PIN)], check=True)
+        subprocess.run(
+            [_python(TOOLS), "-m", "pip", "install", "-q", "-r", str(UV_PIN)], check=True
+        )
     return uv
 
 

@@ -437,3 +437,18 @@ def test_fit_invariants_over_random_conversations(messages, max_tokens, recent, 
         assert all(m.role is not Role.TOOL for m in fitted.messages[at + 1 : at + 2])
     # deterministic
     assert msgspec.json.encode(window.fit(messages, pinned=pinned)) == msgspec.json.encode(fitted)
+
+
+def test_a_recent_window_larger_than_the_conversation_keeps_every_message() -> None:
+    # Regression: with fewer non-system messages than `recent`, a negative slice start used to
+    # leave only the last message protected, so recent messages were compressed.
+    messages = [
+        Message.system(""),
+        Message.user(""),
+        Message.system(""),
+        Message.user("u" * 17),
+        Message.user("u" * 61),
+    ]
+    window = ContextWindow(max_tokens=40, recent=4, importance_threshold=0.0)
+    with pytest.raises(ContextBudgetError):
+        window.fit(messages)

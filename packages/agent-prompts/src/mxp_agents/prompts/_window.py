@@ -182,7 +182,7 @@ class ContextWindow:
             return FittedContext(items, total, config.max_tokens)
         others = [i for i, message in enumerate(items) if message.role is not Role.SYSTEM]
         rank = {index: position for position, index in enumerate(others)}
-        recent = set(others[len(others) - config.recent :]) if config.recent else set[int]()
+        recent = set(others[max(0, len(others) - config.recent) :]) if config.recent else set[int]()
         keep = [True] * len(items)
         system_tokens = kept_tokens = 0
         candidates: list[tuple[int, float, int, list[int], int]] = []

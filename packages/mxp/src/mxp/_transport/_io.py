@@ -89,21 +89,11 @@ class DatagramIo:
             EndpointClosed: the endpoint was closed.
             OSError: the kernel refused the datagram for another reason (e.g. unreachable).
         """
-        sock = self.sock
         while True:
             if self.closed:
                 raise EndpointClosed(
                     f"endpoint {self.label} is closed - send from inside its 'async with' block"
                 )
-            try:
-                sock.sendto(frame, peer)
-            except BlockingIOError:
-                await trio.lowlevel.wait_writable(sock)
-                continue
-            except OSError:
-                self.counters.send_failures += 1
-                raise
-            counters = self.counters
-            counters.frames_out[frame[_TYPE_OFFSET]] += 1
-            counters.bytes_out += len(frame)
-            return
+            if self.try_send(frame, peer):
+                return
+            await trio.lowlevel.wait_writable(self.sock)

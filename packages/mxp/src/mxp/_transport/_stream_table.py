@@ -19,16 +19,11 @@ from mxp._message import Message
 from mxp._transport import _wire as wire
 from mxp._transport._dedup import ExpiringLru
 from mxp._transport._errors import RequestTimeout, StreamError, UsageError
-from mxp._transport._streams import (
-    FAILED,
-    InboundStream,
-    OutboundStream,
-    StreamBudget,
-    StreamKey,
-    abort_frame,
-)
+from mxp._transport._inbound import InboundStream
+from mxp._transport._outbound import OutboundStream
+from mxp._transport._replies import describe, error_body, stream_message
+from mxp._transport._stream_base import FAILED, StreamBudget, StreamKey, abort_frame
 from mxp._types import Flags, MessageType
-from mxp.bodies import ErrorResponse, encode_body
 
 if TYPE_CHECKING:
     from mxp._transport._config import EndpointConfig
@@ -37,7 +32,6 @@ if TYPE_CHECKING:
     from mxp._transport._waiter import Waiter
 
 _RESPONSE: Final = MessageType.RESPONSE
-_ERROR: Final = MessageType.ERROR
 
 Dispatch = Callable[[Message, "Address", bool, bool], None]
 """``dispatch(message, peer, streamed, duplicate)``: the endpoint's request path."""
@@ -126,9 +120,7 @@ class StreamTable:
             stream.on_done = ended
         try:
             with trio.move_on_at(deadline) as scope:
-                await stream.open(message.type, message.flags, len(message.payload))
-                await stream.send_body(message.payload)
-                await stream.close()
+                await stream.send_message(message)
         except BaseException:
             stream.abort("the sender stopped")
             raise
@@ -293,9 +285,7 @@ class StreamTable:
         stream = self.start_outbound(addr, msg.message_id, wire.ROLE_REPLY, msg.trace_id)
         try:
             if isinstance(result, Message):
-                await stream.open(result.type, result.flags, len(result.payload))
-                await stream.send_body(result.payload)
-                await stream.close()
+                await stream.send_message(result)
             else:
                 await stream.open(_RESPONSE, Flags.NONE, wire.UNKNOWN_TOTAL)
                 await self._pump(msg, stream, result)
@@ -308,27 +298,18 @@ class StreamTable:
         self, msg: Message, stream: OutboundStream, chunks: AsyncIterator[bytes]
     ) -> None:
         """Forward a handler's incremental results; a failure ends the stream with an Error."""
-        size = self._config.chunk_size
         try:
             async for chunk in chunks:
                 if not isinstance(chunk, bytes | bytearray | memoryview):  # pyright: ignore[reportUnnecessaryIsInstance]
                     raise TypeError(  # noqa: TRY301 - reported to the caller like any failure
                         f"incremental result chunk is {type(chunk).__name__}, expected bytes"
                     )
-                view = memoryview(chunk).cast("B")
-                length = len(view)
-                if length <= size:
-                    await stream.piece(view, False)
-                    continue
-                for start in range(0, length, size):
-                    await stream.piece(view[start : start + size], start + size < length)
+                await stream.send_body(chunk)
         except StreamError:
             raise
         except Exception as error:
             self._io.counters.handler_errors += 1
-            body = encode_body(
-                ErrorResponse(error=describe(error, msg, self._label), code="internal")
-            )
+            body = error_body("internal", describe(error, msg, self._label))
             await stream.close(wire.CLOSE_ERROR, body)
             return
         finally:
@@ -338,20 +319,6 @@ class StreamTable:
                     scope.shield = True
                     await aclose()
         await stream.close()
-
-
-def describe(error: BaseException, msg: Message, label: str) -> str:
-    """The text of an Error reply for a handler that raised ``error``."""
-    return (
-        f"handler for {msg.type.name} (message {msg.message_id:#018x}) at {label} raised "
-        f"{type(error).__name__}: {error}"
-    )
-
-
-def stream_message(stream: InboundStream, payload: bytes) -> Message:
-    """The reassembled reply of ``stream`` as one message (Error if it ended in an error)."""
-    msg_type = _ERROR if stream.close_status == wire.CLOSE_ERROR else stream.msg_type
-    return Message(msg_type, payload, stream.msg_flags, stream.stream_id, stream.trace_id)
 
 
 def stream_key(stream: OutboundStream) -> StreamKey:

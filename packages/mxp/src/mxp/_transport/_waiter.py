@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from mxp._errors import MxpError
     from mxp._message import Message
     from mxp._transport._config import EndpointConfig
+    from mxp._transport._inbound import InboundStream
     from mxp._transport._io import DatagramIo
-    from mxp._transport._streams import InboundStream, OutboundStream
+    from mxp._transport._outbound import OutboundStream
     from mxp._transport._types import Address
     from mxp._types import MessageType
 
