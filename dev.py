@@ -33,6 +33,9 @@ TEST_TOOLS = ["pytest", "pytest-trio", "hypothesis"]
 DEV_TOOLS = [*TEST_TOOLS, "ruff", "pyright", "httpx"]
 # pytest exits 5 when it collected no test: a run that tests nothing must not pass.
 PYTEST_NO_TESTS = 5
+# Outcome counts summed over every pytest run of this invocation (for the closing line).
+TOTALS: dict[str, int] = {}
+_OUTCOMES = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")
 
 
 def main(argv: list[str]) -> int:
@@ -85,9 +88,14 @@ def test(args: list[str]) -> int:
     _banner("summary")
     if failures:
         print(f"FAILED: {', '.join(failures)}")
-        return 1
-    print(f"all green: {', '.join(chosen)}" + ("" if args else ", integration-tests, checks"))
-    return 0
+    else:
+        print(f"all green: {', '.join(chosen)}" + ("" if args else ", integration-tests, checks"))
+    # The closing line: the outcome counts of every pytest run above, summed.
+    print(
+        f"total: {TOTALS.get('passed', 0)} passed, {TOTALS.get('failed', 0)} failed, "
+        f"{TOTALS.get('skipped', 0)} skipped"
+    )
+    return 1 if failures else 0
 
 
 def check(args: list[str]) -> int:
@@ -216,7 +224,23 @@ def _uv_pip_install(venv: Path, requirements: list[str]) -> None:
 
 
 def _pytest(venv: Path, paths: list[str]) -> int:
-    status = _run([_python(venv), "-m", "pytest", *paths], check=False, cwd=ROOT)
+    """Run pytest, echoing its output, and add its outcome counts to `TOTALS`."""
+    command = [_python(venv), "-m", "pytest", *paths]
+    env = {**os.environ, "UV_LINK_MODE": os.environ.get("UV_LINK_MODE", "copy")}
+    last = ""
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stdout.write(line)
+            if line.startswith("=") and " in " in line:
+                last = line
+        status = process.wait()
+    sys.stdout.flush()
+    for count, outcome in _OUTCOMES.findall(last):
+        key = "failed" if outcome.startswith("error") else outcome
+        TOTALS[key] = TOTALS.get(key, 0) + int(count)
     if status == PYTEST_NO_TESTS:
         print(f"dev.py: no tests were collected in {paths}: that is a failure", file=sys.stderr)
         return 1
