@@ -100,7 +100,9 @@ def decode(data: bytes | bytearray | memoryview) -> Message:
     if payload_len <= _SMALL:
         # Small frames: two short copies beat building a memoryview.
         computed = xxh3_64_intdigest(data[:end])
-        payload = bytes(data[HEADER_SIZE:end])
+        payload = data[HEADER_SIZE:end]
+        if payload.__class__ is not bytes:  # a bytearray or memoryview slice
+            payload = bytes(payload)
     else:
         view = memoryview(data)
         computed = xxh3_64_intdigest(view[:end])

@@ -67,7 +67,8 @@ class Detector:
         self.group = group
         self.requires = (requires,) if isinstance(requires, str) else tuple(requires or ())
         self.lowercase = lowercase
-        self._fallback = re.compile(compiled.pattern, compiled.flags | re.IGNORECASE)
+        # Compiled on first use: most detectors never need it, and compiling costs import time.
+        self._fallback: re.Pattern[str] | None = None
 
     def find(
         self, text: str, lowered: str | None = None, *, prefilter: bool = True
@@ -86,14 +87,19 @@ class Detector:
             lowered = text.lower() if lowered is None else lowered
             if len(lowered) == len(text):
                 subject = lowered
-            else:
-                pattern = self._fallback
+            else:  # lower() changed the length: match the original text case-insensitively
+                pattern = self._fallback or self._case_insensitive()
         if prefilter and not self.applies(text, lowered):
             return
         for match in pattern.finditer(subject):
             span = self.span(text, match)
             if span is not None:
                 yield span
+
+    def _case_insensitive(self) -> re.Pattern[str]:
+        fallback = re.compile(self.pattern.pattern, self.pattern.flags | re.IGNORECASE)
+        self._fallback = fallback
+        return fallback
 
     def applies(self, text: str, lowered: str | None = None) -> bool:
         """True when ``requires`` is empty or one of its substrings occurs in the text.
