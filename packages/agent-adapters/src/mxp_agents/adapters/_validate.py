@@ -7,26 +7,11 @@ from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
 from mxp_agents.adapters._errors import InvalidModelValue
+from mxp_agents.primitives import kind_of
 
 __all__ = ["kind_of", "require_number", "require_str", "tuple_of"]
 
 T = TypeVar("T")
-
-
-def kind_of(value: object) -> str:
-    """The kind of ``value`` as msgspec names it: ``null``, ``array``, ``object`` or the type.
-
-    Example:
-        >>> kind_of(None), kind_of([1]), kind_of({}), kind_of(3)
-        ('null', 'array', 'object', 'int')
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
 
 
 def require_str(value: object, path: str, *, blank: bool = True) -> str:

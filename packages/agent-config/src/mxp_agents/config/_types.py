@@ -7,10 +7,11 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Mapping
 from typing import Annotated, Any, TypeGuard, Union, get_args, get_origin
 
 import msgspec
+
+from mxp_agents.primitives import kind_of
 
 __all__ = [
     "is_struct_type",
@@ -40,22 +41,6 @@ _ARRAY_TYPES: frozenset[object] = frozenset(
 _OBJECT_TYPES: frozenset[object] = frozenset(
     {dict, collections.abc.Mapping, collections.abc.MutableMapping}
 )
-
-
-def kind_of(value: object) -> str:
-    """The kind of a value as msgspec names it: ``null``, ``array``, ``object`` or the type name.
-
-    Example:
-        >>> kind_of({}), kind_of("x")
-        ('object', 'str')
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
 
 
 def strip_wrappers(tp: object) -> object:

@@ -25,6 +25,7 @@ Example:
 """
 
 from mxp_agents.primitives._capability import MAX_CAPABILITY_NAME_LEN, MAX_SCOPE_LEN, Capability
+from mxp_agents.primitives._checks import kind_of
 from mxp_agents.primitives._clock import Clock, SystemClock
 from mxp_agents.primitives._errors import (
     DecodeError,
@@ -82,6 +83,7 @@ __all__ = [
     "ToolResult",
     "Usage",
     "from_json",
+    "kind_of",
     "parse_agent_id",
     "parse_capability_id",
     "random_agent_id",
