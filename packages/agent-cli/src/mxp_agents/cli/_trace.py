@@ -1,9 +1,11 @@
 """Capturing OpenTelemetry spans in memory and linking them across MXP hops.
 
-Spans of one agent nest through the OTel context. A span that starts a new OTel trace on the
-far side of an MXP hop (the callee's server ``mxp.call``) is hung under the caller's client span
-(``mxp.delegate``) that carries the same ``mxp.trace_id`` and was open when it started, so the
-tree shows the whole delegated call.
+Spans of one agent nest through the OTel context, and the kernel carries that context over
+MXP (W3C ``traceparent`` in the Call's metadata), so the callee's server ``mxp.call`` is
+normally a real child of the caller's client span (``mxp.delegate``): marked as a hop. A server
+span that starts a new OTel trace instead (a peer that does not continue it) is hung under the
+client span that carries the same ``mxp.trace_id`` and was open when it started, so the tree
+shows the whole delegated call either way.
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Final
 
+import msgspec
 import trio
 
 from mxp import MessageType
@@ -28,10 +30,12 @@ from mxp_agents.kernel._scheduler_types import (
     SchedulerBusy,
     SchedulerClosed,
 )
+from mxp_agents.kernel._trace_context import extract_trace_context
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable
 
+    from opentelemetry.context import Context
     from opentelemetry.trace import Span
 
     import mxp
@@ -107,36 +111,53 @@ class CallHandler:
         Example:
             >>> reply = await handler.handle(call_message, ("127.0.0.1", 50000))  # doctest: +SKIP
         """
-        span = self._telemetry.start_call_span(
-            message_id=message.message_id,
-            trace_id=message.trace_id,
-            agent_id=self._agent_id,
-            peer=format_address(*peer),
-        )
+        arrived = time.time_ns()
+        parent: Context | None = None
         try:
-            call = await self._accept(message, peer)
+            call = self._parse(message)
+            parent, metadata = extract_trace_context(call.metadata)
+            if metadata is not call.metadata:  # the carrier keys do not reach the run
+                call = msgspec.structs.replace(call, metadata=metadata)
+            await self._vet(message, peer)
             admission = self._admit(call)
         except _Refusal as refusal:
-            with KernelTelemetry.activate(span):
+            span = self._start_span(message, peer, parent, arrived)
+            with KernelTelemetry.activate(span, parent):
                 KernelTelemetry.set_error(span, refusal.code, refusal.text)
             return _error(message, refusal.code, refusal.text, refusal.retry_after_ms)
         except BaseException:
-            span.end()
+            self._start_span(message, peer, parent, arrived).end()
             raise
+        span = self._start_span(message, peer, parent, arrived)
         self._started()
         if call.stream:
             send, receive = trio.open_memory_channel[bytes](STREAM_BUFFER)
-            self._spawn(self._stream_job, message, call, admission, send, span)
+            self._spawn(self._stream_job, message, call, admission, send, span, parent)
             return _relay(receive)
         try:
-            with KernelTelemetry.activate(span):
+            with KernelTelemetry.activate(span, parent):
                 return await self._unary(message, call, admission, span)
         finally:
             self._ended()
 
+    def _start_span(
+        self, message: mxp.Message, peer: Address, parent: Context | None, arrived: int
+    ) -> Span:
+        """The call's ``mxp.call`` span: a child of the caller's span when the Call carried
+        its context (``parent``), else the root of a new trace; started when it arrived."""
+        return self._telemetry.start_call_span(
+            message_id=message.message_id,
+            trace_id=message.trace_id,
+            agent_id=self._agent_id,
+            peer=format_address(*peer),
+            parent=parent,
+            start_time=arrived,
+        )
+
     # -- acceptance --------------------------------------------------------------------------
 
-    async def _accept(self, message: mxp.Message, peer: Address) -> ParsedCall:
+    def _parse(self, message: mxp.Message) -> ParsedCall:
+        """The Call's body, if the agent takes Calls now and the body is valid."""
         state = self._state()
         config = self._config
         if state is AgentState.SUSPENDED:
@@ -155,14 +176,16 @@ class CallHandler:
                 f"agent {self._agent.name} is shutting down ({state.value}); call another agent",
             )
         try:
-            call = parse_call(message.payload)
+            return parse_call(message.payload)
         except InvalidCallBody as error:
             raise _Refusal("invalid_request", str(error)) from None
+
+    async def _vet(self, message: mxp.Message, peer: Address) -> None:
+        """The ``on_message`` hook's say on the Call (an exception refuses it)."""
         try:
             await self._hooks.on_message(self._kernel, message, peer)
         except Exception as error:
             raise _Refusal("rejected", f"{type(error).__name__}: {error}") from None
-        return call
 
     def _admit(self, call: ParsedCall) -> Admission:
         config = self._config
@@ -206,11 +229,12 @@ class CallHandler:
         admission: Admission,
         send: trio.MemorySendChannel[bytes],
         span: Span,
+        parent: Context | None,
     ) -> None:
         """Run a streaming call in the kernel's nursery, feeding ``send`` (then closing it)."""
         try:
             async with send:
-                with KernelTelemetry.activate(span):
+                with KernelTelemetry.activate(span, parent):
                     deadline = admission.deadline - DEADLINE_GRACE
                     run = CallRun(self._agent, message, call, deadline, span)
                     job = functools.partial(run.stream, send)

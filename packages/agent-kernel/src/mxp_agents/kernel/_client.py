@@ -15,6 +15,7 @@ from mxp.transport import EndpointClosed, RemoteError, RequestTimeout, StreamErr
 from mxp_agents.kernel._call_body import CallRequest, encode
 from mxp_agents.kernel._call_response import CallErrorBody, CallEvent, CallFailed, CallResponse
 from mxp_agents.kernel._errors import KernelError
+from mxp_agents.kernel._trace_context import inject_trace_context
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -95,6 +96,8 @@ async def call_agent(
     ``request`` is a task text, a message history, or a full `CallRequest` (its ``stream``
     flag is ignored here; use `stream_agent`). The Call continues ``trace_id``, else the
     trace of the handler running this code (`mxp.transport.current_trace_id`), else a new one.
+    When an OpenTelemetry span is current, its context goes along in ``metadata``
+    (``traceparent`` / ``tracestate``), so the agent's ``mxp.call`` span continues the trace.
 
     Raises:
         CallError: the agent answered with an Error (``code`` says which).
@@ -136,7 +139,8 @@ async def stream_agent(
     """Send a streaming Call and yield its events as they arrive; the last is the `CallResponse`.
 
     Events: `CallStarted`, `CallTextDelta`, `CallToolStarted`, `CallToolFinished`,
-    `CallStep`, then `CallResponse`. ``timeout`` bounds the wait for each event.
+    `CallStep`, then `CallResponse`. ``timeout`` bounds the wait for each event. The current
+    OpenTelemetry context goes along as in `call_agent`.
 
     Raises:
         CallError: the agent refused the call or the run failed (a `CallFailed` event).
@@ -194,7 +198,7 @@ def _request(request: str | Sequence[Message] | CallRequest, *, stream: bool) ->
 
 
 def _call_message(body: CallRequest, trace_id: int | None) -> mxp.Message:
-    payload = encode(body)
+    payload = encode(inject_trace_context(body))
     if trace_id is None:
         return new_message(MessageType.CALL, payload)
     return mxp.Message.new(MessageType.CALL, payload, trace_id=trace_id)

@@ -12,13 +12,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final
 
-from opentelemetry import trace
+from opentelemetry import context, trace
 
 from mxp_agents.kernel._telemetry import mxp_id
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
+    from opentelemetry.context import Context
     from opentelemetry.trace import Span, Tracer, TracerProvider
 
 __all__ = ["KernelTelemetry"]
@@ -58,11 +59,22 @@ class KernelTelemetry:
             )
         return tracer
 
-    def start_call_span(self, *, message_id: int, trace_id: int, agent_id: str, peer: str) -> Span:
+    def start_call_span(
+        self,
+        *,
+        message_id: int,
+        trace_id: int,
+        agent_id: str,
+        peer: str,
+        parent: Context | None = None,
+        start_time: int | None = None,
+    ) -> Span:
         """Start the ``mxp.call`` span (kind SERVER) of one Call; end it with `activate`.
 
         The span is not made current here, so the task that finishes the call (for a
-        streamed call, another task than the handler's) can activate and end it.
+        streamed call, another task than the handler's) can activate and end it. ``parent``
+        is the caller's context carried in the Call (see `extract_trace_context`; None: a
+        new trace); ``start_time`` (ns since the epoch) when the Call arrived.
 
         Example:
             >>> span = telemetry.start_call_span(message_id=1, trace_id=2, agent_id="a", peer="p")
@@ -71,7 +83,9 @@ class KernelTelemetry:
         """
         return self.tracer.start_span(
             "mxp.call",
+            context=parent if parent is not None else context.Context(),
             kind=trace.SpanKind.SERVER,
+            start_time=start_time,
             attributes={
                 "mxp.message_id": mxp_id(message_id),
                 "mxp.trace_id": mxp_id(trace_id),
@@ -82,15 +96,26 @@ class KernelTelemetry:
 
     @staticmethod
     @contextmanager
-    def activate(span: Span) -> Generator[Span]:
+    def activate(span: Span, parent: Context | None = None) -> Generator[Span]:
         """Make ``span`` current for the block and end it on exit (exceptions are recorded).
+
+        ``parent``: the context the span was started in (the caller's, with its baggage),
+        made current under the span.
 
         Example:
             >>> with KernelTelemetry.activate(span):
             ...     ...
         """
-        with trace.use_span(span, end_on_exit=True):
-            yield span
+        if parent is None:
+            with trace.use_span(span, end_on_exit=True):
+                yield span
+            return
+        token = context.attach(parent)
+        try:
+            with trace.use_span(span, end_on_exit=True):
+                yield span
+        finally:
+            context.detach(token)
 
     @contextmanager
     def delegation_span(
