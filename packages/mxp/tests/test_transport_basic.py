@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable
-
 import pytest
 import trio
 import trio.testing
@@ -12,6 +9,7 @@ import trio.testing
 import mxp
 from mxp import Flags, Message, MessageType
 from mxp.bodies import ErrorResponse, decode_body
+from mxp.testing import RawPeer, wait_until
 from mxp.transport import (
     Address,
     Endpoint,
@@ -29,46 +27,6 @@ HOST = "127.0.0.1"
 
 async def echo(request: Message, peer: Address) -> Message:
     return request.reply(MessageType.RESPONSE, request.payload)
-
-
-async def until(predicate: Callable[[], bool], limit: float = 10.0) -> None:
-    """Wait until ``predicate()`` holds. Re-checks whenever every task is blocked (loopback
-    datagrams are readable at once, so this follows events, not the clock); under a MockClock
-    it steps virtual time instead, which costs nothing."""
-    virtual = isinstance(trio.lowlevel.current_clock(), trio.testing.MockClock)
-    with trio.fail_after(limit):
-        while not predicate():
-            if virtual:
-                await trio.sleep(0.001)
-            else:
-                await trio.testing.wait_all_tasks_blocked()
-
-
-class RawPeer:
-    """A bare UDP socket on 127.0.0.1 to send hand-made frames and read what comes back."""
-
-    def __init__(self) -> None:
-        self.sock = trio.socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-
-    async def bind(self) -> RawPeer:
-        await self.sock.bind((HOST, 0))
-        return self
-
-    @property
-    def address(self) -> Address:
-        host, port = self.sock.getsockname()
-        return (host, port)
-
-    async def send(self, message: Message, to: Address) -> None:
-        await self.sock.sendto(mxp.encode(message), to)
-
-    async def receive(self, limit: float = 5.0) -> Message:
-        with trio.fail_after(limit):
-            data, _ = await self.sock.recvfrom(65536)
-        return mxp.decode(data)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 async def test_request_response_round_trip() -> None:
@@ -107,7 +65,7 @@ async def test_handlers_run_concurrently_and_serve_installs_them() -> None:
             async with trio.open_nursery() as calls:
                 for _ in range(10):
                     calls.start_soon(call)
-                await until(lambda: started == 10)
+                await wait_until(lambda: started == 10)
                 assert server.metrics().handlers_running == 10
                 release.set()
             nursery.cancel_scope.cancel()
@@ -172,11 +130,11 @@ async def test_unsupported_request_type_gets_error_and_others_are_dropped() -> N
             body = decode_body(reply.payload, ErrorResponse)
             assert body.code == "unsupported"
             assert message_type.name in body.error
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             await raw.send(new_message(MessageType.EVENT, b"{}"), server.local_address)
             await raw.send(new_message(MessageType.RESPONSE, b"{}"), server.local_address)
-            await until(lambda: sum(server.metrics().dropped.values()) == 2)
+            await wait_until(lambda: sum(server.metrics().dropped.values()) == 2)
             assert server.metrics().dropped == {"no_handler": 1, "unexpected_reply": 1}
         finally:
             raw.close()
@@ -184,8 +142,8 @@ async def test_unsupported_request_type_gets_error_and_others_are_dropped() -> N
 
 async def test_reply_to_a_handler_is_matched_by_id_and_peer() -> None:
     async with Endpoint.bind(HOST, 0) as client:
-        raw = await RawPeer().bind()
-        stranger = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
+        stranger = await RawPeer.bind(HOST)
         try:
             async with trio.open_nursery() as nursery:
                 request = new_message(MessageType.CALL, b"q")
@@ -214,7 +172,7 @@ async def test_request_timeout_retransmits_with_backoff(
 ) -> None:
     config = EndpointConfig(initial_rto=0.05, max_rto=1.0, backoff=2.0)
     async with Endpoint.bind(HOST, 0, config=config) as client:
-        raw = await RawPeer().bind()  # receives, never answers
+        raw = await RawPeer.bind(HOST)  # receives, never answers
         try:
             start = trio.current_time()
             with pytest.raises(RequestTimeout) as caught:
@@ -248,7 +206,7 @@ async def test_lost_reply_is_answered_again_without_rerunning(
 
     async with Endpoint.bind(HOST, 0) as server:
         server.set_handler(MessageType.CALL, counted)
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             request = new_message(MessageType.CALL)
             for _ in range(3):  # the same request, "retransmitted" after each lost reply
@@ -274,14 +232,14 @@ async def test_duplicate_during_execution_does_not_start_a_second_run() -> None:
 
     async with Endpoint.bind(HOST, 0) as server:
         server.set_handler(MessageType.CALL, slow)
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             request = new_message(MessageType.CALL)
             await raw.send(request, server.local_address)
-            await until(lambda: runs == 1)
+            await wait_until(lambda: runs == 1)
             for _ in range(3):
                 await raw.send(request, server.local_address)
-            await until(lambda: server.metrics().duplicates_suppressed == 3)
+            await wait_until(lambda: server.metrics().duplicates_suppressed == 3)
             assert runs == 1
             release.set()
             reply = await raw.receive()
@@ -304,9 +262,9 @@ async def test_requires_ack_is_acknowledged_with_id_and_trace() -> None:
         event = new_message(MessageType.EVENT, b"{}", flags=Flags.REQUIRES_ACK)
         await client.send(event, server.local_address)  # returns once acknowledged
         assert server.metrics().frames_out == {"ACK": 1}
-        await until(lambda: len(events) == 1)
+        await wait_until(lambda: len(events) == 1)
         assert events[0] == event
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             other = new_message(MessageType.EVENT, b"{}", flags=Flags.REQUIRES_ACK)
             for _ in range(2):  # the second copy is a duplicate: acked again, not re-run
@@ -318,7 +276,7 @@ async def test_requires_ack_is_acknowledged_with_id_and_trace() -> None:
                     other.trace_id,
                     b"",
                 )
-            await until(lambda: len(events) == 2)
+            await wait_until(lambda: len(events) == 2)
             assert events[1] == other
             assert server.metrics().duplicates_suppressed == 1
         finally:
@@ -329,7 +287,7 @@ async def test_send_without_ack_and_send_waiting_for_a_missing_ack(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     async with Endpoint.bind(HOST, 0) as client:
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             plain = new_message(MessageType.EVENT, b"fire and forget")
             await client.send(plain, raw.address)
@@ -408,7 +366,7 @@ async def test_endpoint_closed_and_usage_errors() -> None:
             await client.request(new_message(MessageType.CALL), ("::1", 9))
         with pytest.raises(UsageError, match="timeout"):
             await client.request(new_message(MessageType.CALL), (HOST, 9), timeout=0)
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             request = new_message(MessageType.CALL)
             async with trio.open_nursery() as nursery:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import socket
-from collections.abc import Callable
 
 import trio
 import trio.testing
@@ -12,16 +11,10 @@ import trio.testing
 import mxp
 from mxp import Flags, Message, MessageType
 from mxp._transport import _wire as wire
+from mxp.testing import wait_until
 from mxp.transport import Address, Endpoint, EndpointConfig, new_message
 
 HOST = "127.0.0.1"
-
-
-async def until(predicate: Callable[[], bool], limit: float = 10.0) -> None:
-    """Wait until ``predicate()`` holds, re-checking whenever every task is blocked."""
-    with trio.fail_after(limit):
-        while not predicate():
-            await trio.testing.wait_all_tasks_blocked()
 
 
 async def echo(request: Message, peer: Address) -> Message:
@@ -156,7 +149,7 @@ async def test_overload_is_bounded_by_the_queue_and_handler_limits() -> None:
                 await flooder.sendto(frame, server.local_address)
                 if _ % 100 == 0:
                     await trio.testing.wait_all_tasks_blocked()
-            await until(lambda: sum(server.metrics().frames_in.values()) >= 1500)
+            await wait_until(lambda: sum(server.metrics().frames_in.values()) >= 1500)
             await trio.testing.wait_all_tasks_blocked()
             metrics = server.metrics()
             assert running == 4  # the handler limit
@@ -178,12 +171,12 @@ async def test_overload_is_bounded_by_the_queue_and_handler_limits() -> None:
                     )
 
                 nursery.start_soon(call)
-                await until(
+                await wait_until(
                     lambda: server.metrics().dropped_queue_full > metrics.dropped_queue_full
                 )
                 release.set()
             assert replies[0].payload == b"finally"
         finally:
             flooder.close()
-        await until(lambda: server.metrics().handlers_running == 0)
+        await wait_until(lambda: server.metrics().handlers_running == 0)
         assert server.metrics().queued == 0

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 import trio
@@ -14,6 +13,7 @@ import mxp
 from mxp import Flags, Message, MessageType
 from mxp._transport import _wire as wire
 from mxp.bodies import ErrorResponse, decode_body
+from mxp.testing import RawPeer, wait_until
 from mxp.transport import (
     Address,
     Endpoint,
@@ -26,55 +26,6 @@ from mxp.transport import (
 
 HOST = "127.0.0.1"
 MIB = 1024 * 1024
-
-
-async def until(predicate: Callable[[], bool], limit: float = 10.0) -> None:
-    """Wait until ``predicate()`` holds. Re-checks whenever every task is blocked (loopback
-    datagrams are readable at once, so this follows events, not the clock); under a MockClock
-    it steps virtual time instead, which costs nothing."""
-    virtual = isinstance(trio.lowlevel.current_clock(), trio.testing.MockClock)
-    with trio.fail_after(limit):
-        while not predicate():
-            if virtual:
-                await trio.sleep(0.001)
-            else:
-                await trio.testing.wait_all_tasks_blocked()
-
-
-class RawPeer:
-    """A bare UDP socket on 127.0.0.1 speaking hand-made frames."""
-
-    def __init__(self) -> None:
-        self.sock = trio.socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-
-    async def bind(self) -> RawPeer:
-        await self.sock.bind((HOST, 0))
-        return self
-
-    @property
-    def address(self) -> Address:
-        host, port = self.sock.getsockname()
-        return (host, port)
-
-    async def send(self, message: Message, to: Address) -> None:
-        await self.sock.sendto(mxp.encode(message), to)
-
-    async def receive(self, limit: float = 30.0) -> Message:
-        with trio.fail_after(limit):
-            data, _ = await self.sock.recvfrom(65536)
-        return mxp.decode(data)
-
-    async def receive_where(
-        self, accept: Callable[[Message], bool], limit: float = 30.0
-    ) -> Message:
-        with trio.fail_after(limit):
-            while True:
-                message = await self.receive(limit)
-                if accept(message):
-                    return message
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def stream_frame(
@@ -114,7 +65,7 @@ async def test_five_mib_request_and_reply_travel_as_streams() -> None:
         assert c.frames_in["STREAM_CHUNK"] >= chunks
         assert c.streams_opened == s.streams_opened == 2
         assert c.streams_failed == s.streams_failed == 0
-        await until(lambda: server.metrics().streams_completed == 2)
+        await wait_until(lambda: server.metrics().streams_completed == 2)
         assert client.metrics().streams_completed == 2
         assert server.metrics().streams_active == 0
 
@@ -244,7 +195,7 @@ async def test_consumer_that_stops_reading_stops_the_producer() -> None:
             await stopped.wait()
         # Flow control bounded how far the producer ran ahead of the consumer.
         assert produced <= 5 + 2 * EndpointConfig().stream_window
-        await until(lambda: server.metrics().streams_active == 0)
+        await wait_until(lambda: server.metrics().streams_active == 0)
         assert server.metrics().streams_failed == 1
         assert client.metrics().streams_failed == 1
 
@@ -259,7 +210,7 @@ async def test_too_large_stream_is_refused_and_freed() -> None:
             )
         assert caught.value.reason == "too_large"
         assert "100000" in str(caught.value)
-        await until(lambda: server.metrics().streams_failed == 1)
+        await wait_until(lambda: server.metrics().streams_failed == 1)
         assert server.metrics().streams_active == 0
         assert client.metrics().streams_active == 0
         assert client.metrics().streams_failed == 1
@@ -297,7 +248,7 @@ async def test_too_many_streams_then_idle_timeout_frees_them(
     config = EndpointConfig(stream_max_concurrent=2, stream_idle_timeout=2.0)
     async with Endpoint.bind(HOST, 0, config=config) as server, Endpoint.bind(HOST, 0) as client:
         server.set_handler(MessageType.CALL, lambda m, p: _reply(m))
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             half_open = [mxp.random_id() for _ in range(2)]
             for sid in half_open:  # open two streams and never finish them
@@ -309,7 +260,7 @@ async def test_too_many_streams_then_idle_timeout_frees_them(
                 await raw.send(
                     stream_frame(MessageType.STREAM_CHUNK, sid, 7, chunk), server.local_address
                 )
-            await until(lambda: server.metrics().streams_active == 2)
+            await wait_until(lambda: server.metrics().streams_active == 2)
             started = trio.current_time()
             with pytest.raises(StreamError) as caught:
                 await client.request(
@@ -353,7 +304,7 @@ async def test_missing_chunk_is_rerequested_and_reassembly_completes() -> None:
 
     async with Endpoint.bind(HOST, 0) as server:
         server.set_handler(MessageType.EVENT, record)
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             sid, trace = mxp.random_id(), mxp.random_id()
             parts = [b"first-", b"second-", b"third"]
@@ -406,7 +357,7 @@ async def test_stream_frames_carry_the_request_ids_and_trace() -> None:
 
     async with Endpoint.bind(HOST, 0) as server:
         server.set_handler(MessageType.CALL, big)
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             request = new_message(MessageType.CALL)
             await raw.send(request, server.local_address)
@@ -430,7 +381,7 @@ async def test_stream_frames_carry_the_request_ids_and_trace() -> None:
 
 async def test_unexpected_reply_stream_is_refused() -> None:
     async with Endpoint.bind(HOST, 0) as client:
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             sid = mxp.random_id()
             body = wire.pack_open(wire.ROLE_REPLY, sid, MessageType.RESPONSE, 0, 10)
@@ -449,7 +400,7 @@ async def test_unexpected_reply_stream_is_refused() -> None:
 async def test_silent_receiver_fails_the_upload(autojump_clock: trio.testing.MockClock) -> None:
     config = EndpointConfig(stream_idle_timeout=3.0)
     async with Endpoint.bind(HOST, 0, config=config) as client:
-        raw = await RawPeer().bind()  # swallows every frame, never acknowledges
+        raw = await RawPeer.bind(HOST)  # swallows every frame, never acknowledges
         try:
             with pytest.raises(StreamError) as caught:
                 await client.request(
@@ -466,13 +417,13 @@ async def test_upload_times_out_within_the_request_timeout(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     async with Endpoint.bind(HOST, 0) as client:
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             with pytest.raises(RequestTimeout):
                 await client.request(
                     new_message(MessageType.CALL, b"u" * 200_000), raw.address, timeout=1.0
                 )
-            await until(lambda: client.metrics().streams_active == 0)
+            await wait_until(lambda: client.metrics().streams_active == 0)
         finally:
             raw.close()
 
@@ -487,11 +438,11 @@ async def test_large_one_way_send_with_ack() -> None:
         server.set_handler(MessageType.EVENT, sink)
         big = new_message(MessageType.EVENT, os.urandom(300_000), flags=Flags.REQUIRES_ACK)
         await client.send(big, server.local_address)
-        await until(lambda: len(got) == 1)
+        await wait_until(lambda: len(got) == 1)
         assert got[0] == big
         plain = new_message(MessageType.EVENT, os.urandom(200_000))
         await client.send(plain, server.local_address)
-        await until(lambda: len(got) == 2)
+        await wait_until(lambda: len(got) == 2)
         assert got[1] == plain
 
 
@@ -526,7 +477,7 @@ async def test_buffer_budget_across_streams_refuses_with_busy() -> None:
     config = EndpointConfig(stream_max_buffered_bytes=150_000)
     async with Endpoint.bind(HOST, 0, config=config) as server, Endpoint.bind(HOST, 0) as client:
         server.set_handler(MessageType.CALL, lambda m, p: _reply(m))
-        raw = await RawPeer().bind()
+        raw = await RawPeer.bind(HOST)
         try:
             sid = mxp.random_id()
             to = server.local_address
@@ -535,7 +486,7 @@ async def test_buffer_budget_across_streams_refuses_with_busy() -> None:
             for seq in (1, 2):  # 100 kB held by a stream that never finishes
                 chunk = wire.pack_chunk(wire.ROLE_REQUEST, sid, seq, True, b"h" * 50_000)
                 await raw.send(stream_frame(MessageType.STREAM_CHUNK, sid, 1, chunk), to)
-            await until(lambda: server.metrics().streams_active == 1)
+            await wait_until(lambda: server.metrics().streams_active == 1)
             with pytest.raises(StreamError) as caught:
                 await client.request(new_message(MessageType.CALL, b"b" * 100_000), to)
             assert caught.value.reason == "busy"

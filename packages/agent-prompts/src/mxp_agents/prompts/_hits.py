@@ -54,7 +54,7 @@ def masked_preview(value: str, category: str) -> str:
     characters; any other value shows at most 4 characters of each end (fewer when short).
 
     Example:
-        >>> masked_preview("AKIAIOSFODNN7EXAMPLE", "secret")
+        >>> masked_preview("AKIA" + "IOSFODNN7EXAMPLE", "secret")
         'AKIA…MPLE'
         >>> masked_preview("Ignore previous\\ninstructions", "injection")
         'Ignore previous instructions'
