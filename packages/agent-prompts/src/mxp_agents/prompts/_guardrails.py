@@ -56,7 +56,8 @@ class Guardrails:
 
     Example:
         >>> guard = Guardrails(allow=["support@acme.io"])
-        >>> guard.redact("Mail support@acme.io or ada@example.com, key AKIA" + "IOSFODNN7EXAMPLE").text
+        >>> key = "AKIA" + "IOSFODNN7EXAMPLE"
+        >>> guard.redact(f"Mail support@acme.io or ada@example.com, key {key}").text
         'Mail support@acme.io or [REDACTED:email], key [REDACTED:aws_access_key]'
     """
 
