@@ -226,7 +226,7 @@ def _uv_pip_install(venv: Path, requirements: list[str]) -> None:
 def _pytest(venv: Path, paths: list[str]) -> int:
     """Run pytest, echoing its output, and add its outcome counts to `TOTALS`."""
     command = [_python(venv), "-m", "pytest", *paths]
-    env = {**os.environ, "UV_LINK_MODE": os.environ.get("UV_LINK_MODE", "copy")}
+    env = _env()
     last = ""
     with subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -257,8 +257,13 @@ def _bin(venv: Path, name: str) -> str:
 
 
 def _run(command: list[str], *, check: bool = True, cwd: Path = ROOT) -> int:
-    env = {**os.environ, "UV_LINK_MODE": os.environ.get("UV_LINK_MODE", "copy")}
+    env = _env()
     return subprocess.run(command, cwd=cwd, check=check, env=env).returncode
+
+
+def _env() -> dict[str, str]:
+    """The environment for child processes: uv copies files (no hard links across mounts)."""
+    return {**os.environ, "UV_LINK_MODE": os.environ.get("UV_LINK_MODE", "copy")}
 
 
 def _show(command: object) -> str:

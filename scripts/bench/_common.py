@@ -21,6 +21,16 @@ def ns_per_call(fn: Callable[[], object], *, number: int, repeat: int = 7) -> fl
     return statistics.median(runs)
 
 
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of already sorted samples, nearest rank below.
+
+    Example:
+        >>> percentile([1.0, 2.0, 3.0, 4.0], 0.5)
+        3.0
+    """
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
 def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print a plain-text table with right-aligned columns."""
     cells = [[str(c) for c in header]] + [[_fmt(c) for c in row] for row in rows]

@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import trio
-from _common import emit_json, print_table, verdict
+from _common import emit_json, percentile, print_table, verdict
 
 from mxp_agents.adapters import ModelRequest
 from mxp_agents.adapters.testing import ScriptedModel, Step
@@ -91,7 +91,7 @@ def summary(samples: list[float]) -> dict[str, float]:
     median = statistics.median(ordered)
     return {
         "median_us": median,
-        "p99_us": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        "p99_us": percentile(ordered, 0.99),
         "runs_per_s": 1e6 / statistics.fmean(ordered),
     }
 

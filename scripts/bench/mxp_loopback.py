@@ -29,7 +29,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import subprocess
@@ -46,6 +45,9 @@ import trio
 
 from mxp import Message, MessageType
 from mxp.transport import Address, Endpoint, EndpointConfig
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import emit_json, percentile
 
 HOST = "127.0.0.1"
 BODY = {"method": "echo", "params": {"text": "hello, mesh", "n": 42}}
@@ -191,8 +193,8 @@ def _summarise(
         requests=len(ordered),
         seconds=round(elapsed, 3),
         rps=round(len(ordered) / elapsed, 1),
-        p50_us=round(ordered[len(ordered) // 2] * 1e6, 1),
-        p99_us=round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1e6, 1),
+        p50_us=round(percentile(ordered, 0.5) * 1e6, 1),
+        p99_us=round(percentile(ordered, 0.99) * 1e6, 1),
         errors=errors,
     )
 
@@ -470,7 +472,7 @@ def main() -> None:
     report = _report(trio.run(run, seconds, warmup, rounds))
     report["settings"] = {"seconds": seconds, "warmup": warmup, "rounds": rounds}
     if args.json:
-        print(json.dumps(report, indent=2))
+        emit_json(report)
     else:
         _print_table(report)
 
