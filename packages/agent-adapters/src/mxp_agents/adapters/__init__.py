@@ -14,7 +14,10 @@ Example:
     ('Paris.', <FinishReason.STOP: 'stop'>)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from mxp_agents.adapters._assembler import ResponseAssembler, collect_response
+from mxp_agents.adapters._cost import DEFAULT_PRICES, Price, PriceTable
 from mxp_agents.adapters._errors import (
     AuthenticationError,
     ContentFilteredError,
@@ -24,6 +27,7 @@ from mxp_agents.adapters._errors import (
     MalformedResponseError,
     ModelError,
     ModelTimeoutError,
+    ModelUnavailableError,
     PermissionDeniedError,
     RateLimitedError,
     TransientModelError,
@@ -36,38 +40,99 @@ from mxp_agents.adapters._events import (
     ToolCallDelta,
     UsageUpdate,
 )
-from mxp_agents.adapters._protocol import ModelAdapter
+from mxp_agents.adapters._fallback import DEFAULT_FALLBACK_ON, FallbackModel
+from mxp_agents.adapters._protocol import CostEstimator, ModelAdapter
+from mxp_agents.adapters._provider import ProviderModel
 from mxp_agents.adapters._redact import redact
 from mxp_agents.adapters._request import ModelRequest, ResponseFormat, ToolChoice, ToolChoiceTool
 from mxp_agents.adapters._response import ModelResponse
+from mxp_agents.adapters._retry import NO_RETRY, RetryPolicy
+from mxp_agents.adapters._settings import (
+    API_KEY_VARIABLES,
+    ModelSettings,
+    choose_provider,
+    model_from_settings,
+)
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from mxp_agents.adapters.anthropic import AnthropicModel
+    from mxp_agents.adapters.gemini import GeminiModel
+    from mxp_agents.adapters.local import LocalModel
+    from mxp_agents.adapters.ollama import OllamaModel
+    from mxp_agents.adapters.openai import OpenAIModel
+
+__version__ = "0.2.0"
 
 __all__ = [
+    "API_KEY_VARIABLES",
+    "DEFAULT_FALLBACK_ON",
+    "DEFAULT_PRICES",
+    "NO_RETRY",
+    "AnthropicModel",
     "AuthenticationError",
     "ContentFilteredError",
     "ContextLengthExceededError",
+    "CostEstimator",
+    "FallbackModel",
     "Finish",
     "FinishReason",
+    "GeminiModel",
     "InvalidModelValue",
     "InvalidRequestError",
+    "LocalModel",
     "MalformedResponseError",
     "ModelAdapter",
     "ModelError",
     "ModelEvent",
     "ModelRequest",
     "ModelResponse",
+    "ModelSettings",
     "ModelTimeoutError",
+    "ModelUnavailableError",
+    "OllamaModel",
+    "OpenAIModel",
     "PermissionDeniedError",
+    "Price",
+    "PriceTable",
+    "ProviderModel",
     "RateLimitedError",
     "ResponseAssembler",
     "ResponseFormat",
+    "RetryPolicy",
     "TextDelta",
     "ToolCallDelta",
     "ToolChoice",
     "ToolChoiceTool",
     "TransientModelError",
     "UsageUpdate",
+    "choose_provider",
     "collect_response",
+    "model_from_settings",
     "redact",
 ]
+
+# The provider adapters import their SDK, so they load on first use: `import
+# mxp_agents.adapters` stays fast and works without any provider extra installed.
+_PROVIDERS = {
+    "AnthropicModel": ("anthropic", "anthropic"),
+    "GeminiModel": ("gemini", "gemini"),
+    "LocalModel": ("local", "local"),
+    "OllamaModel": ("ollama", "ollama"),
+    "OpenAIModel": ("openai", "openai"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PROVIDERS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, extra = _PROVIDERS[name]
+    import importlib
+
+    try:
+        loaded = importlib.import_module(f"{__name__}.{module}")
+    except ImportError as error:
+        raise ImportError(
+            f"{name} needs the {extra!r} extra: pip install 'mxp-agents-adapters[{extra}]' "
+            f"({error})"
+        ) from error
+    return getattr(loaded, name)

@@ -33,7 +33,8 @@ class ResponseAssembler:
     """Collects the events of one streamed answer and builds the `ModelResponse`.
 
     Text deltas are concatenated; tool-call fragments are joined per ``index`` (they may
-    interleave) and parsed as JSON arguments, in index order; usage updates are summed.
+    interleave) and parsed as JSON arguments, in index order; usage updates (and their costs)
+    are summed.
     Raises `MalformedResponseError` for an event after `Finish`, a missing `Finish`, a tool
     call without id or name, conflicting ids or names, or arguments that are not a JSON object.
     ``model`` and ``provider`` label errors and the response.
@@ -60,6 +61,7 @@ class ResponseAssembler:
         self._text: list[str] = []
         self._calls: dict[int, _PartialCall] = {}
         self._usage = [0, 0, 0, 0]  # input, output, cached input, reasoning
+        self._cost: float | None = None
         self._finish: FinishReason | None = None
 
     @property
@@ -91,6 +93,8 @@ class ResponseAssembler:
             total[1] += usage.output_tokens
             total[2] += usage.cached_input_tokens
             total[3] += usage.reasoning_tokens
+            if event.cost is not None:
+                self._cost = event.cost if self._cost is None else self._cost + event.cost
         elif isinstance(event, Finish):  # pyright: ignore[reportUnnecessaryIsInstance]
             reason = event.reason
             self._finish = reason if type(reason) is FinishReason else FinishReason(reason)
@@ -126,6 +130,7 @@ class ResponseAssembler:
             finish_reason=self._finish,
             model=model,
             provider=provider,
+            cost=self._cost,
         )
 
     def _add_fragment(self, delta: ToolCallDelta) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "MalformedResponseError",
     "ModelError",
     "ModelTimeoutError",
+    "ModelUnavailableError",
     "PermissionDeniedError",
     "RateLimitedError",
     "TransientModelError",
@@ -204,3 +205,13 @@ class MalformedResponseError(ModelError):
     """
 
     default_retryable: ClassVar[bool] = True
+
+
+class ModelUnavailableError(ModelError):
+    """The model cannot be used here: its extra or model file is not installed, or no API key
+    is configured. The message says what to install or set.
+
+    Example:
+        >>> ModelUnavailableError("pip install 'mxp-agents-adapters[local]'").retryable
+        False
+    """

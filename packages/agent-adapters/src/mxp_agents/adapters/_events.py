@@ -71,7 +71,8 @@ class UsageUpdate(msgspec.Struct, frozen=True, tag="usage", tag_field="type"):
     """Tokens used, as an increment: the answer's usage is the sum of all its updates.
 
     Adapters whose provider reports cumulative totals send the difference, so a stream may
-    report input tokens first and output tokens at the end.
+    report input tokens first and output tokens at the end. ``cost`` is what these tokens
+    cost in US dollars when the adapter knows the model's price (see `PriceTable`), else None.
 
     Example:
         >>> UsageUpdate(Usage(input_tokens=12)).usage.input_tokens
@@ -79,6 +80,7 @@ class UsageUpdate(msgspec.Struct, frozen=True, tag="usage", tag_field="type"):
     """
 
     usage: Usage
+    cost: float | None = None
 
 
 class Finish(msgspec.Struct, frozen=True, tag="finish", tag_field="type"):

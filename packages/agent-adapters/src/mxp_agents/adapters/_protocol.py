@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from mxp_agents.adapters._request import ModelRequest
     from mxp_agents.adapters._response import ModelResponse
 
-__all__ = ["ModelAdapter"]
+__all__ = ["CostEstimator", "ModelAdapter"]
 
 
 @runtime_checkable
@@ -46,4 +46,22 @@ class ModelAdapter(Protocol):
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """The whole answer to ``request``."""
+        ...
+
+
+@runtime_checkable
+class CostEstimator(Protocol):
+    """A model that can guess, before a call, what the call may cost (US dollars).
+
+    Every `ProviderModel` is one; the kernel uses it to stop a run before a call would go
+    beyond the run's cost budget. None means the model has no price.
+
+    Example:
+        >>> from mxp_agents.adapters.openai import OpenAIModel
+        >>> isinstance(OpenAIModel("gpt-4o-mini", api_key="sk-..."), CostEstimator)
+        True
+    """
+
+    def estimate_cost(self, request: ModelRequest) -> float | None:
+        """An upper-bound guess of ``request``'s cost, or None when the model is unpriced."""
         ...

@@ -38,6 +38,8 @@ class ModelResponse(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     finish_reason: FinishReason = FinishReason.STOP
     model: str = ""
     provider: str = ""
+    cost: float | None = None
+    """What the call cost in US dollars, when the model's price is known (`PriceTable`)."""
 
     def __post_init__(self) -> None:
         if type(self.text) is not str:
@@ -55,6 +57,9 @@ class ModelResponse(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
             msgspec.structs.force_setattr(self, "finish_reason", _finish_reason(self.finish_reason))
         if type(self.usage) is not Usage:
             raise InvalidModelValue(f"expected Usage, got {kind_of(self.usage)}", "$.usage")
+        cost = self.cost
+        if cost is not None and (type(cost) not in (int, float) or not cost >= 0):
+            raise InvalidModelValue(f"expected a cost >= 0 or null, got {cost!r}", "$.cost")
 
     @property
     def message(self) -> Message:
