@@ -1,0 +1,1 @@
+"""The Ollama ``/api/chat`` adapter (private; the public module is ``adapters.ollama``)."""

@@ -1,0 +1,1 @@
+"""The OpenAI Chat Completions adapter (private; the public module is ``adapters.openai``)."""
