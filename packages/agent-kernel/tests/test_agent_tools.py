@@ -268,3 +268,41 @@ async def test_unbounded_tool_timeout_is_allowed() -> None:
     assert (await Agent("inf", model=model, tools=[quick]).run("go")).stop_reason is (
         StopReason.COMPLETED
     )
+
+
+async def test_tool_choice_forces_the_first_call_then_resets() -> None:
+    from mxp_agents.adapters import ToolChoiceTool
+    from mxp_agents.adapters.testing import ScriptedModel, Step
+    from mxp_agents.kernel import Agent
+    from mxp_agents.primitives import ToolCall
+    from mxp_agents.tools import tool
+
+    @tool
+    def ping() -> str:
+        """Answer pong."""
+        return "pong"
+
+    model = ScriptedModel([Step.tool_calls(ToolCall("c1", "ping")), Step.text("done")])
+    agent = Agent("forced", model=model, tools=[ping], tool_choice=ToolChoiceTool("ping"))
+    assert (await agent.run("go")).ok
+    assert [r.tool_choice for r in model.requests] == [ToolChoiceTool("ping"), "auto"]
+
+    sticky = ScriptedModel([Step.tool_calls(ToolCall("c1", "ping")), Step.text("done")])
+    kept = Agent(
+        "kept", model=sticky, tools=[ping], tool_choice="required", reset_tool_choice=False
+    )
+    await kept.run("go")
+    assert [r.tool_choice for r in sticky.requests] == ["required", "required"]
+
+
+def test_tool_choice_is_checked() -> None:
+    import pytest
+
+    from mxp_agents.adapters import ToolChoiceTool
+    from mxp_agents.adapters.testing import ScriptedModel
+    from mxp_agents.kernel import Agent, AgentConfigError
+
+    with pytest.raises(AgentConfigError, match="does not offer"):
+        Agent("x", model=ScriptedModel([]), tool_choice=ToolChoiceTool("missing"))
+    with pytest.raises(AgentConfigError, match="tool_choice must be"):
+        Agent("x", model=ScriptedModel([]), tool_choice="always")  # type: ignore[arg-type]

@@ -39,6 +39,9 @@ from mxp_agents.kernel._hooks import AgentHooks
 from mxp_agents.kernel._kernel import Kernel, current_kernel
 from mxp_agents.kernel._lifecycle import AgentState, InvalidTransition, Lifecycle, LifecycleEvent
 from mxp_agents.kernel._limits import RunLimits, StopReason
+from mxp_agents.kernel._model_server import ModelServer, serve_model
+from mxp_agents.kernel._model_wire import model_capability
+from mxp_agents.kernel._mxp_model import MxpModel
 from mxp_agents.kernel._result import RunResult, ToolCallRecord
 from mxp_agents.kernel._run import RunStream
 from mxp_agents.kernel._scheduler import Scheduler
@@ -83,7 +86,9 @@ __all__ = [
     "Lifecycle",
     "LifecycleEvent",
     "ModelCallFinished",
+    "ModelServer",
     "ModelTextDelta",
+    "MxpModel",
     "PeerTool",
     "PriorityName",
     "Priority",
@@ -109,5 +114,7 @@ __all__ = [
     "call_agent",
     "current_kernel",
     "peer_tool",
+    "model_capability",
+    "serve_model",
     "stream_agent",
 ]

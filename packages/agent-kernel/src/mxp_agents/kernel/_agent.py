@@ -5,10 +5,10 @@ from __future__ import annotations
 from random import getrandbits
 from typing import TYPE_CHECKING, Any, Generic, overload
 
-from mxp_agents.adapters import ModelAdapter
+from mxp_agents.adapters import ModelAdapter, ToolChoice, ToolChoiceTool
 from mxp_agents.kernel import _telemetry as telemetry
 from mxp_agents.kernel._errors import AgentConfigError, KernelError, RunInputError
-from mxp_agents.kernel._limits import RunLimits
+from mxp_agents.kernel._limits import RunLimits, check_cost
 from mxp_agents.kernel._loop import Loop
 from mxp_agents.kernel._output import OutputSpec
 from mxp_agents.kernel._prompt import Instructions, InstructionsLike, Task, assemble
@@ -47,8 +47,11 @@ class Agent(Generic[OutputT]):
     agent (a tool needing another is never invoked); ``secrets`` (each tool sees only the ones
     it declares); ``output_type`` (a msgspec-supported type for structured output);
     ``limits``; ``temperature`` and ``max_output_tokens`` for every model call;
-    ``context_window`` (fits each request); ``guardrails`` (applied to the task and to tool
-    arguments); ``audit`` (receives a `ToolAuditEvent` per tool call); ``id``.
+    ``tool_choice`` (``"auto"``, ``"required"``, ``"none"`` or a `ToolChoiceTool`) for the
+    model calls until a tool has run, then ``"auto"`` again unless ``reset_tool_choice`` is
+    False (so a forced tool call cannot loop); ``context_window`` (fits each request);
+    ``guardrails`` (applied to the task and to tool arguments); ``audit`` (receives a
+    `ToolAuditEvent` per tool call); ``id``.
 
     Raises:
         AgentConfigError: an argument that cannot work (the message names it).
@@ -94,6 +97,8 @@ class Agent(Generic[OutputT]):
         guardrails: Guardrails | None = None,
         audit: AuditSinkLike | None = None,
         id: AgentId | None = None,
+        tool_choice: ToolChoice = "auto",
+        reset_tool_choice: bool = True,
     ) -> None: ...
     @overload
     def __init__(
@@ -113,6 +118,8 @@ class Agent(Generic[OutputT]):
         guardrails: Guardrails | None = None,
         audit: AuditSinkLike | None = None,
         id: AgentId | None = None,
+        tool_choice: ToolChoice = "auto",
+        reset_tool_choice: bool = True,
     ) -> None: ...
     def __init__(
         self,
@@ -131,6 +138,8 @@ class Agent(Generic[OutputT]):
         guardrails: Guardrails | None = None,
         audit: AuditSinkLike | None = None,
         id: AgentId | None = None,
+        tool_choice: ToolChoice = "auto",
+        reset_tool_choice: bool = True,
     ) -> None:
         if not isinstance(name, str) or not name.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
             raise AgentConfigError(f"name must be a non-blank str, got {name!r}")
@@ -142,6 +151,7 @@ class Agent(Generic[OutputT]):
         if not isinstance(limits, RunLimits):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise AgentConfigError(f"limits must be a RunLimits, got {type(limits).__name__}")
         _check_sampling(temperature, max_output_tokens)
+        _check_tool_choice(tool_choice, reset_tool_choice)
         self._name = name
         self._id: AgentId = id if id is not None else random_agent_id()
         self._model = model
@@ -155,6 +165,14 @@ class Agent(Generic[OutputT]):
             raise AgentConfigError(f"cannot build the agent's tool executor: {error}") from None
         self._executor = executor
         self._output = OutputSpec(output_type) if output_type is not None else None
+        definitions = tuple(registry.definitions(granted=executor.granted))
+        if isinstance(tool_choice, ToolChoiceTool) and tool_choice.name not in {
+            definition.name for definition in definitions
+        }:
+            raise AgentConfigError(
+                f"tool_choice names tool {tool_choice.name!r}, which the agent does not offer "
+                f"(offered: {[d.name for d in definitions]})"
+            )
         agent_id = str(self._id)
         telemetry.load()
         self._loop = Loop(
@@ -162,12 +180,14 @@ class Agent(Generic[OutputT]):
             name=name,
             model=model,
             tools=ToolRunner(executor, agent_id=agent_id, guardrails=guardrails, audit=audit),
-            definitions=tuple(registry.definitions(granted=executor.granted)),
+            definitions=definitions,
             output=self._output,
             limits=limits,
             temperature=temperature,
             max_output_tokens=max_output_tokens,
             window=context_window,
+            tool_choice=tool_choice,
+            reset_tool_choice=reset_tool_choice,
         )
 
     @property
@@ -242,6 +262,7 @@ class Agent(Generic[OutputT]):
         history: Sequence[Message] | None = None,
         temperature: float | None = None,
         max_output_tokens: int | None = None,
+        max_cost: float | None = None,
     ) -> RunResult[OutputT]:
         """Run the loop on ``task`` (a str, or messages) and return how it ended.
 
@@ -251,7 +272,8 @@ class Agent(Generic[OutputT]):
         ``metadata`` (``"mxp.message_id"`` is put on spans) reach the tools' contexts;
         ``deadline`` is an absolute `trio.current_time` bound, combined with
         ``limits.max_wall_time``; ``temperature`` and ``max_output_tokens`` override the
-        agent's for this run's model calls.
+        agent's for this run's model calls; ``max_cost`` (US dollars) overrides
+        ``limits.max_cost`` for this run.
 
         Model errors, limits, timeouts and invalid output end the run with a `StopReason`;
         they do not raise. The caller's cancellation propagates.
@@ -268,7 +290,9 @@ class Agent(Generic[OutputT]):
         """
         spec = self._spec(task, variables, run_id, trace_id, deadline, metadata, history)
         _check_sampling(temperature, max_output_tokens, RunInputError)
+        check_cost(max_cost, RunInputError, "run(max_cost=...)")
         spec.temperature, spec.max_output_tokens = temperature, max_output_tokens
+        spec.max_cost = max_cost
         return await self._loop.run(spec, None, None)
 
     def run_stream(
@@ -283,6 +307,7 @@ class Agent(Generic[OutputT]):
         history: Sequence[Message] | None = None,
         temperature: float | None = None,
         max_output_tokens: int | None = None,
+        max_cost: float | None = None,
     ) -> RunStream[OutputT]:
         """Like `run`, streaming the model and reporting each step as a `RunEvent`.
 
@@ -300,7 +325,9 @@ class Agent(Generic[OutputT]):
         """
         spec = self._spec(task, variables, run_id, trace_id, deadline, metadata, history)
         _check_sampling(temperature, max_output_tokens, RunInputError)
+        check_cost(max_cost, RunInputError, "run_stream(max_cost=...)")
         spec.temperature, spec.max_output_tokens = temperature, max_output_tokens
+        spec.max_cost = max_cost
         return RunStream(self._loop, spec)
 
     def _spec(
@@ -352,3 +379,12 @@ def _check_sampling(
         or max_output_tokens < 1
     ):
         raise error(f"max_output_tokens must be an int >= 1, got {max_output_tokens!r}")
+
+
+def _check_tool_choice(choice: object, reset: object) -> None:
+    if not (choice in ("auto", "none", "required") or isinstance(choice, ToolChoiceTool)):
+        raise AgentConfigError(
+            f"tool_choice must be 'auto', 'none', 'required' or a ToolChoiceTool, got {choice!r}"
+        )
+    if not isinstance(reset, bool):
+        raise AgentConfigError(f"reset_tool_choice must be a bool, got {reset!r}")

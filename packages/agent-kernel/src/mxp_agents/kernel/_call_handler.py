@@ -1,9 +1,10 @@
-"""`CallHandler`: answers the MXP Calls of one kernel, through its scheduler and agent.
+"""`CallHandler`: answers the MXP Calls of one kernel, through its scheduler and service.
 
-Every Call gets exactly one answer: a Response carrying a `CallResponse`, an Error with a
-`CallErrorBody` (``invalid_request``, ``busy``, ``suspended``, ``unavailable``,
-``shutting_down``, ``rejected``, ``deadline_exceeded``, ``internal``), or for a streaming Call
-a stream of events ending with a `CallResponse` or a `CallFailed`.
+Every Call gets exactly one answer: the service's reply (for an agent a Response carrying a
+`CallResponse`), an Error with a `CallErrorBody` (``invalid_request``, ``busy``,
+``suspended``, ``unavailable``, ``shutting_down``, ``rejected``, ``deadline_exceeded``,
+``internal``), or for a streaming Call a stream of items ending with the service's last item
+or a `CallFailed`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-import msgspec
 import trio
 
 from mxp import MessageType
 from mxp.bodies import format_address
-from mxp_agents.kernel._call_body import InvalidCallBody, ParsedCall, encode, parse_call
+from mxp_agents.kernel._call_body import InvalidCallBody, encode
 from mxp_agents.kernel._call_response import CallErrorBody, CallFailed
-from mxp_agents.kernel._call_run import DEADLINE_GRACE, CallRun
+from mxp_agents.kernel._call_run import DEADLINE_GRACE
+from mxp_agents.kernel._call_service import Accepted
 from mxp_agents.kernel._errors import RunInputError
 from mxp_agents.kernel._kernel_telemetry import KernelTelemetry
 from mxp_agents.kernel._lifecycle import AgentState
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
     import mxp
     from mxp.transport import Address, HandlerResult
-    from mxp_agents.kernel._agent import Agent
+    from mxp_agents.kernel._call_service import CallService, ServiceCall
     from mxp_agents.kernel._config import KernelConfig
     from mxp_agents.kernel._hooks import AgentHooks
     from mxp_agents.kernel._kernel import Kernel
@@ -63,7 +64,8 @@ class _Refusal(Exception):
 
 
 class CallHandler:
-    """The CALL handler of a `Kernel` (it builds one; use it directly only for tests).
+    """The CALL handler of a `Kernel` hosting ``service`` (it builds one; use it directly only
+    for tests).
 
     Example:
         >>> endpoint.set_handler(MessageType.CALL, CallHandler(...).handle)  # doctest: +SKIP
@@ -73,7 +75,7 @@ class CallHandler:
         self,
         *,
         kernel: Kernel,
-        agent: Agent[Any],
+        service: CallService[Any],
         config: KernelConfig,
         scheduler: Scheduler,
         hooks: AgentHooks,
@@ -82,8 +84,9 @@ class CallHandler:
         spawn: Callable[..., object],
     ) -> None:
         self._kernel = kernel
-        self._agent = agent
-        self._agent_id = str(agent.id)
+        self._service = service
+        self._name = service.name
+        self._agent_id = str(service.id)
         self._config = config
         self._scheduler = scheduler
         self._hooks = hooks
@@ -115,11 +118,10 @@ class CallHandler:
         parent: Context | None = None
         try:
             call = self._parse(message)
-            parent, metadata = extract_trace_context(call.metadata)
-            if metadata is not call.metadata:  # the carrier keys do not reach the run
-                call = msgspec.structs.replace(call, metadata=metadata)
+            parent, metadata = extract_trace_context(call.metadata)  # keys not passed on
             await self._vet(message, peer)
-            admission = self._admit(call)
+            quick = self._service.immediate(call)
+            admission = None if quick is not None else self._admit(call)
         except _Refusal as refusal:
             span = self._start_span(message, peer, parent, arrived)
             with KernelTelemetry.activate(span, parent):
@@ -129,14 +131,18 @@ class CallHandler:
             self._start_span(message, peer, parent, arrived).end()
             raise
         span = self._start_span(message, peer, parent, arrived)
+        if admission is None:  # answered at once
+            with KernelTelemetry.activate(span, parent):
+                return message.reply(MessageType.RESPONSE, quick or b"")
+        accepted = Accepted(message, metadata, admission.deadline - DEADLINE_GRACE, span)
         self._started()
         if call.stream:
             send, receive = trio.open_memory_channel[bytes](STREAM_BUFFER)
-            self._spawn(self._stream_job, message, call, admission, send, span, parent)
+            self._spawn(self._stream_job, call, accepted, admission, send, parent)
             return _relay(receive)
         try:
             with KernelTelemetry.activate(span, parent):
-                return await self._unary(message, call, admission, span)
+                return await self._unary(call, accepted, admission)
         finally:
             self._ended()
 
@@ -156,27 +162,27 @@ class CallHandler:
 
     # -- acceptance --------------------------------------------------------------------------
 
-    def _parse(self, message: mxp.Message) -> ParsedCall:
+    def _parse(self, message: mxp.Message) -> ServiceCall:
         """The Call's body, if the agent takes Calls now and the body is valid."""
         state = self._state()
         config = self._config
         if state is AgentState.SUSPENDED:
             raise _Refusal(
-                "suspended", f"agent {self._agent.name} is suspended; retry later",
+                "suspended", f"agent {self._name} is suspended; retry later",
                 config.suspended_retry_after_ms,
             )  # fmt: skip
         if state in (AgentState.INIT, AgentState.READY):
             raise _Refusal(
-                "unavailable", f"agent {self._agent.name} is starting; retry shortly",
+                "unavailable", f"agent {self._name} is starting; retry shortly",
                 config.retry_after_ms,
             )  # fmt: skip
         if state is not AgentState.ACTIVE:
             raise _Refusal(
                 "shutting_down",
-                f"agent {self._agent.name} is shutting down ({state.value}); call another agent",
+                f"agent {self._name} is shutting down ({state.value}); call another agent",
             )
         try:
-            return parse_call(message.payload)
+            return self._service.parse(message.payload)
         except InvalidCallBody as error:
             raise _Refusal("invalid_request", str(error)) from None
 
@@ -187,7 +193,7 @@ class CallHandler:
         except Exception as error:
             raise _Refusal("rejected", f"{type(error).__name__}: {error}") from None
 
-    def _admit(self, call: ParsedCall) -> Admission:
+    def _admit(self, call: ServiceCall) -> Admission:
         config = self._config
         seconds = config.default_deadline if call.deadline_ms is None else call.deadline_ms / 1000
         seconds = min(seconds, config.max_deadline)
@@ -211,40 +217,37 @@ class CallHandler:
     # -- running -----------------------------------------------------------------------------
 
     async def _unary(
-        self, message: mxp.Message, call: ParsedCall, admission: Admission, span: Span
+        self, call: ServiceCall, accepted: Accepted, admission: Admission
     ) -> mxp.Message:
-        run = CallRun(self._agent, message, call, admission.deadline - DEADLINE_GRACE, span)
         try:
-            response = await self._scheduler.run(admission, run.respond)
+            job = functools.partial(self._service.respond, call, accepted)
+            return await self._scheduler.run(admission, job)
         except Exception as error:
-            code, text = _failure(error, self._agent.name)
-            KernelTelemetry.set_error(span, code, text)
-            return _error(message, code, text)
-        return message.reply(MessageType.RESPONSE, encode(response))
+            code, text = _failure(error, self._name)
+            KernelTelemetry.set_error(accepted.span, code, text)
+            return _error(accepted.message, code, text)
 
     async def _stream_job(
         self,
-        message: mxp.Message,
-        call: ParsedCall,
+        call: ServiceCall,
+        accepted: Accepted,
         admission: Admission,
         send: trio.MemorySendChannel[bytes],
-        span: Span,
         parent: Context | None,
     ) -> None:
         """Run a streaming call in the kernel's nursery, feeding ``send`` (then closing it)."""
         try:
             async with send:
-                with KernelTelemetry.activate(span, parent):
-                    deadline = admission.deadline - DEADLINE_GRACE
-                    run = CallRun(self._agent, message, call, deadline, span)
-                    job = functools.partial(run.stream, send)
+                with KernelTelemetry.activate(accepted.span, parent):
+                    job = functools.partial(self._service.stream, call, accepted, send)
                     try:
                         await self._scheduler.run(admission, job)
                     except (trio.BrokenResourceError, trio.ClosedResourceError):
-                        logger.debug("the caller of streamed call %x went away", message.message_id)
+                        message_id = accepted.message.message_id
+                        logger.debug("the caller of streamed call %x went away", message_id)
                     except Exception as error:
-                        code, text = _failure(error, self._agent.name)
-                        KernelTelemetry.set_error(span, code, text)
+                        code, text = _failure(error, self._name)
+                        KernelTelemetry.set_error(accepted.span, code, text)
                         await _last_word(send, CallFailed(error=text, code=code))
         finally:
             self._ended()

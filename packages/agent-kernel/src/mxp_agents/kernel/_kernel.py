@@ -1,5 +1,6 @@
 """`Kernel`: runs one agent on the MXP mesh - its endpoint, lifecycle, registration, scheduler,
-Call handling, ticks and graceful shutdown.
+Call handling, ticks and graceful shutdown. What answers the Calls is a `CallService`: the
+agent's (`AgentService`) or another one, such as a served model (`serve_model`).
 
 Start: bind the endpoint, Boot (Ready, ``on_bootstrap``), register with the registry if one is
 configured (heartbeats follow), Activate (Active). Stop: Retire (new Calls are refused), the
@@ -18,7 +19,9 @@ import trio
 
 from mxp import MessageType
 from mxp.transport import Endpoint
+from mxp_agents.kernel._agent import Agent
 from mxp_agents.kernel._call_handler import CallHandler
+from mxp_agents.kernel._call_service import AgentService
 from mxp_agents.kernel._config import KernelConfig
 from mxp_agents.kernel._errors import KernelError
 from mxp_agents.kernel._hooks import AgentHooks
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
     import mxp
     from mxp.registry import RegistrationStatus
     from mxp.transport import Address, HandlerResult
-    from mxp_agents.kernel._agent import Agent
+    from mxp_agents.kernel._call_service import CallService
 
 __all__ = ["Kernel", "current_kernel"]
 
@@ -59,8 +62,10 @@ def current_kernel() -> Kernel | None:
 class Kernel:
     """Runs ``agent`` as an MXP node: ``async with kernel.running() as k`` (or `serve`).
 
-    Capabilities advertised to the registry are ``config.capabilities``, else the agent's
-    granted ones. A kernel runs once (its lifecycle ends in Terminated).
+    ``agent`` is an `Agent`, or any `CallService` (what answers the Calls; `serve_model`
+    builds one for a model). Capabilities advertised to the registry are
+    ``config.capabilities``, else the service's (an agent's granted ones). A kernel runs once
+    (its lifecycle ends in Terminated).
 
     Example:
         >>> kernel = Kernel(agent, config=KernelConfig(registry="127.0.0.1:50051"))
@@ -72,16 +77,18 @@ class Kernel:
 
     def __init__(
         self,
-        agent: Agent[Any],
+        agent: Agent[Any] | CallService[Any],
         *,
         config: KernelConfig | None = None,
         hooks: AgentHooks | None = None,
         tracer_provider: TracerProvider | None = None,
     ) -> None:
-        self.agent: Final = agent
+        service: CallService[Any] = AgentService(agent) if isinstance(agent, Agent) else agent
+        self.service: Final = service
+        """What answers the Calls (an `AgentService` for an agent)."""
         self.config: Final = config if config is not None else KernelConfig()
         self.hooks: Final = hooks if hooks is not None else AgentHooks()
-        self.lifecycle: Final = Lifecycle(agent.id)
+        self.lifecycle: Final = Lifecycle(service.id)
         self.scheduler: Final = Scheduler(
             max_concurrency=self.config.max_concurrency,
             queue_size=self.config.queue_size,
@@ -96,7 +103,7 @@ class Kernel:
         self._ticks = trio.CancelScope()
         self._handler = CallHandler(
             kernel=self,
-            agent=agent,
+            service=service,
             config=self.config,
             scheduler=self.scheduler,
             hooks=self.hooks,
@@ -106,6 +113,25 @@ class Kernel:
         )
 
     # -- properties --------------------------------------------------------------------------
+
+    @property
+    def agent(self) -> Agent[Any]:
+        """The agent the kernel runs.
+
+        Raises:
+            KernelError: the kernel hosts another `CallService` (see `service`).
+
+        Example:
+            >>> Kernel(agent).agent is agent
+            True
+        """
+        service = self.service
+        if isinstance(service, AgentService):
+            return service.agent
+        raise KernelError(
+            f"kernel {self.name!r} serves a {type(service).__name__}, not an Agent; "
+            "use kernel.service"
+        )
 
     @property
     def agent_id(self) -> str:
@@ -119,13 +145,13 @@ class Kernel:
 
     @property
     def name(self) -> str:
-        """The agent's name.
+        """The agent's (the service's) name.
 
         Example:
             >>> kernel.name  # doctest: +SKIP
             'worker'
         """
-        return self.agent.name
+        return self.service.name
 
     @property
     def state(self) -> AgentState:
@@ -148,7 +174,7 @@ class Kernel:
         configured = self.config.capabilities
         if configured is not None:
             return configured
-        return tuple(sorted(self.agent.executor.granted))
+        return self.service.capabilities()
 
     @property
     def endpoint(self) -> Endpoint:

@@ -20,6 +20,8 @@ class StopReason(enum.StrEnum):
     - ``timeout``: ``max_wall_time`` or the run's ``deadline`` passed.
     - ``model_error``: the model call failed (a `ModelError`); ``RunResult.error`` says how.
     - ``invalid_output``: the answer did not fit the output type after ``max_output_retries``.
+    - ``max_cost``: the next model call could take the run beyond its cost budget
+      (``max_cost``), or the budget cannot be enforced because the model has no price.
     - ``cancelled``: the run was cancelled through its `RunStream` (``cancel()`` or leaving
       the ``async with`` block early).
 
@@ -35,6 +37,7 @@ class StopReason(enum.StrEnum):
     TIMEOUT = "timeout"
     MODEL_ERROR = "model_error"
     INVALID_OUTPUT = "invalid_output"
+    MAX_COST = "max_cost"
     CANCELLED = "cancelled"
 
 
@@ -48,6 +51,9 @@ class RunLimits(msgspec.Struct, frozen=True, kw_only=True):
     - ``max_wall_time``: seconds per run (> 0), or None; combined with ``deadline=``.
     - ``max_output_retries``: corrections sent back to the model for an answer that does not
       fit the output type (>= 0).
+    - ``max_cost``: US dollars the run's model calls may cost, or None for no budget. Checked
+      before each model call with the model's estimate (`CostEstimator`) and after it with
+      the reported cost; ``run(max_cost=...)`` overrides it for one run.
 
     Example:
         >>> RunLimits(max_steps=4, max_wall_time=10.0).max_tool_calls
@@ -59,6 +65,7 @@ class RunLimits(msgspec.Struct, frozen=True, kw_only=True):
     max_total_tokens: int | None = None
     max_wall_time: float | None = 60.0
     max_output_retries: int = 2
+    max_cost: float | None = None
 
     def __post_init__(self) -> None:
         _count("max_steps", self.max_steps, 1)
@@ -74,6 +81,15 @@ class RunLimits(msgspec.Struct, frozen=True, kw_only=True):
                     "- at RunLimits.max_wall_time"
                 )
             msgspec.structs.force_setattr(self, "max_wall_time", float(wall))
+        check_cost(self.max_cost, AgentConfigError, "RunLimits.max_cost")
+
+
+def check_cost(value: object, error: type[Exception], where: str) -> None:
+    """Refuse a cost budget that is not a number of US dollars >= 0 (None: no budget)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise error(f"max_cost must be US dollars >= 0 or None, got {value!r} - at {where}")
 
 
 def _count(name: str, value: object, least: int) -> None:

@@ -14,8 +14,10 @@ from mxp_agents.adapters import (
     ModelRequest,
     ResponseAssembler,
     TextDelta,
+    ToolChoice,
 )
 from mxp_agents.kernel import _telemetry as telemetry
+from mxp_agents.kernel._budget import cost_check
 from mxp_agents.kernel._events import (
     ModelCallFinished,
     ModelTextDelta,
@@ -62,8 +64,10 @@ class Loop:
         "definitions",
         "limits",
         "max_output_tokens",
+        "reset_tool_choice",
         "response_format",
         "temperature",
+        "tool_choice",
         "window",
     )
 
@@ -80,6 +84,8 @@ class Loop:
         temperature: float | None,
         max_output_tokens: int | None,
         window: ContextWindow | None,
+        tool_choice: ToolChoice = "auto",
+        reset_tool_choice: bool = True,
     ) -> None:
         self.agent_id = agent_id
         self._name = name
@@ -92,6 +98,8 @@ class Loop:
         self.temperature = temperature
         self.max_output_tokens = max_output_tokens
         self.window = window
+        self.tool_choice: ToolChoice = tool_choice
+        self.reset_tool_choice = reset_tool_choice
 
     async def run(
         self, spec: RunSpec, emit: Emit | None, control: RunControl | None
@@ -171,6 +179,7 @@ class Loop:
             stop_reason=reason,
             error=error,
             guardrail_hits=tuple(state.hits),
+            cost=state.cost,
         )
 
     async def _turns(
@@ -199,6 +208,11 @@ class Loop:
                 over = self._over_budget(state, request, limits.max_total_tokens)
                 if over is not None:
                     return StopReason.MAX_TOKENS, over, None
+            budget = spec.max_cost if spec.max_cost is not None else limits.max_cost
+            if budget is not None:
+                over = cost_check(self._model, state.cost, request, budget)
+                if over is not None:
+                    return StopReason.MAX_COST, over, None
             state.steps += 1
             try:
                 response = await self._call(request, emit, tracer, state.steps)
@@ -208,6 +222,8 @@ class Loop:
             state.input += usage.input_tokens
             state.output += usage.output_tokens
             state.reported = usage.input_tokens and usage.input_tokens + usage.output_tokens
+            if response.cost is not None:
+                state.cost = response.cost + (state.cost or 0.0)
             messages.append(assistant_message(response))
             state.mark = len(messages)
             if emit is not None:
@@ -215,7 +231,7 @@ class Loop:
                 await emit(ModelCallFinished(response, total))
             calls = response.tool_calls
             if calls:
-                stop = self._tool_limits(state, len(calls))
+                stop = self._tool_limits(state, len(calls), budget)
                 if stop is not None:
                     return stop
                 state.calls += len(calls)
@@ -236,7 +252,7 @@ class Loop:
             corrections += 1
             messages.append(correction_message(problem))
 
-    def _tool_limits(self, state: RunState, asked: int) -> _Outcome | None:
+    def _tool_limits(self, state: RunState, asked: int, max_cost: float | None) -> _Outcome | None:
         limits = self.limits
         if state.steps >= limits.max_steps:
             return (
@@ -258,6 +274,14 @@ class Loop:
                 StopReason.MAX_TOKENS,
                 f"the run used {state.input + state.output} tokens, beyond "
                 f"max_total_tokens={budget}; the requested tools were not run",
+                None,
+            )
+        spent = state.cost
+        if max_cost is not None and spent is not None and spent > max_cost:
+            return (
+                StopReason.MAX_COST,
+                f"the run has cost ${spent:.6f}, beyond max_cost=${max_cost:g}; "
+                "the requested tools were not run",
                 None,
             )
         return None
@@ -283,9 +307,13 @@ class Loop:
             messages = (await self.window.afit(messages)).messages
         temperature = spec.temperature if spec.temperature is not None else self.temperature
         max_output = spec.max_output_tokens
+        choice = self.tool_choice
+        if state.calls and self.reset_tool_choice:
+            choice = "auto"
         return ModelRequest(
             messages,
             tools=self.definitions,
+            tool_choice=choice if self.definitions else "auto",
             temperature=temperature,
             max_output_tokens=max_output if max_output is not None else self.max_output_tokens,
             response_format=self.response_format,

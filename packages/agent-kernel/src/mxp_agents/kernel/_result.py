@@ -41,6 +41,8 @@ class RunResult(msgspec.Struct, Generic[OutputT], frozen=True, kw_only=True):
       message whose tool calls were not answered).
     - ``tool_calls``: every executed call in order, with result and duration.
     - ``usage``: the tokens of every model call, summed. ``steps``: the model calls made.
+    - ``cost``: what the model calls cost in US dollars, summed over the calls that reported
+      a cost (None when none did).
     - ``stop_reason`` and ``error`` (a message for every reason but ``completed``).
     - ``guardrail_hits``: what the guardrails found in the task and the tool arguments.
 
@@ -60,6 +62,7 @@ class RunResult(msgspec.Struct, Generic[OutputT], frozen=True, kw_only=True):
     stop_reason: StopReason
     error: str | None = None
     guardrail_hits: tuple[GuardrailHit, ...] = ()
+    cost: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -39,6 +39,7 @@ class RunSpec:
     __slots__ = (
         "deadline",
         "hits",
+        "max_cost",
         "max_output_tokens",
         "messages",
         "metadata",
@@ -66,6 +67,7 @@ class RunSpec:
         self.deadline = deadline
         self.temperature = temperature
         self.max_output_tokens = max_output_tokens
+        self.max_cost: float | None = None  # None: the agent's limits.max_cost
 
 
 class RunState:
@@ -76,8 +78,8 @@ class RunState:
         0
     """
 
-    __slots__ = ("calls", "hits", "input", "mark", "messages", "output", "records", "reported",
-                 "steps")  # fmt: skip
+    __slots__ = ("calls", "cost", "hits", "input", "mark", "messages", "output", "records",
+                 "reported", "steps")  # fmt: skip
 
     def __init__(self, messages: list[Message], hits: tuple[GuardrailHit, ...]) -> None:
         self.messages = messages
@@ -89,6 +91,7 @@ class RunState:
         self.output = 0
         self.reported = 0  # input + output tokens of the last model call (0: not reported)
         self.mark = 0  # messages[:mark] were sent in the last request or are its answer
+        self.cost: float | None = None  # US dollars of the model calls (None: none priced)
 
 
 class RunControl:
