@@ -8,7 +8,7 @@ Usage:
                                    dependencies), then integration-tests/, then ruff and pyright
     python3 dev.py check           ruff (lint + format) and pyright only
     python3 dev.py setup           create .venv with every package (editable) and the dev tools
-    python3 dev.py pins            re-resolve dependencies and rewrite constraints/pins.txt
+    python3 dev.py pins [--upgrade]  re-resolve dependencies and rewrite constraints/pins.txt
 
 Needs only Python 3.11+ with pip: it installs uv into .tools/ when uv is not on PATH, and every
 install is constrained to the versions pinned in constraints/pins.txt.
@@ -76,6 +76,7 @@ def test(args: list[str]) -> int:
         _make_venv(venv)
         editable = [p for dep in _local_closure(name, packages) for p in ("-e", str(dep))]
         _uv_pip_install(venv, [*editable, *_test_groups([packages[name]]), *TEST_TOOLS])
+        _uv_pip_install_no_deps(venv, _no_deps([packages[name]]))
         if _pytest(venv, [str(packages[name] / "tests")]) != 0:
             failures.append(name)
     if not args:
@@ -118,13 +119,14 @@ def setup(args: list[str]) -> int:
     paths = list(_packages().values())
     editable = [p for path in paths for p in ("-e", str(path))]
     _uv_pip_install(VENV, [*editable, *_test_groups(paths), *DEV_TOOLS])
+    _uv_pip_install_no_deps(VENV, _no_deps(paths))
     return 0
 
 
 def pins(args: list[str]) -> int:
-    del args
+    """Re-lock (keeping locked versions; ``--upgrade`` takes the newest) and write the pins."""
     uv = _uv()
-    _run([uv, "lock", "--upgrade"], cwd=ROOT)
+    _run([uv, "lock", *(["--upgrade"] if "--upgrade" in args else [])], cwd=ROOT)
     exported = subprocess.run(
         [
             *(uv, "export", "--all-packages", "--all-groups", "--all-extras"),
@@ -200,6 +202,23 @@ def _test_groups(paths: list[Path]) -> list[str]:
     return options
 
 
+def _no_deps(paths: list[Path]) -> list[str]:
+    """Test requirements to install without their dependencies (``[tool.mxp-agents.test]``)."""
+    import tomllib
+
+    requirements: list[str] = []
+    for path in paths:
+        data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
+        table = data.get("tool", {}).get("mxp-agents", {}).get("test", {})
+        requirements += [r for r in table.get("no-deps", []) if r not in requirements]
+    return requirements
+
+
+def _uv_pip_install_no_deps(venv: Path, requirements: list[str]) -> None:
+    if requirements:
+        _run([_uv(), "pip", "install", "-q", "--no-deps", "--python", _python(venv), *requirements])
+
+
 def _uv() -> str:
     found = shutil.which("uv")
     if found:
@@ -261,9 +280,24 @@ def _run(command: list[str], *, check: bool = True, cwd: Path = ROOT) -> int:
     return subprocess.run(command, cwd=cwd, check=check, env=env).returncode
 
 
+# llama-cpp-python (the local model's extra) compiles llama.cpp: build only the library, on
+# every core. A CMAKE_ARGS of your own wins.
+LLAMA_CMAKE_ARGS = (
+    "-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF "
+    "-DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_CURL=OFF"
+)
+
+
 def _env() -> dict[str, str]:
     """The environment for child processes: uv copies files (no hard links across mounts)."""
-    return {**os.environ, "UV_LINK_MODE": os.environ.get("UV_LINK_MODE", "copy")}
+    return {
+        **os.environ,
+        "UV_LINK_MODE": os.environ.get("UV_LINK_MODE", "copy"),
+        "CMAKE_ARGS": os.environ.get("CMAKE_ARGS", LLAMA_CMAKE_ARGS),
+        "CMAKE_BUILD_PARALLEL_LEVEL": os.environ.get(
+            "CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 2)
+        ),
+    }
 
 
 def _show(command: object) -> str:

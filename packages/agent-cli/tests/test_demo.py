@@ -9,11 +9,14 @@ from agent_cli_helpers import run_cli
 
 from mxp_agents.cli import main
 from mxp_agents.cli._demo_agents import DEMO_TASK, find_expression, find_file
-from mxp_agents.cli._demo_checks import trace_checks
+from mxp_agents.cli._demo_checks import served_model_checks, trace_checks
+
+KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+NO_KEYS = dict.fromkeys(KEY_VARIABLES, "")
 
 
 def test_demo_subprocess_prints_the_answer_and_the_trace(tmp_path: Path) -> None:
-    done = run_cli("demo", "--workdir", str(tmp_path / "work"))
+    done = run_cli("demo", "--model", "scripted", "--workdir", str(tmp_path / "work"))
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "model: scripted (no LLM configured)" in out
@@ -91,11 +94,42 @@ def test_trace_checks_fail_without_spans() -> None:
     checks = trace_checks([], 1)
     assert checks
     assert not any(check.passed for check in checks)
+    assert not any(check.passed for check in served_model_checks([]))
 
 
 def test_demo_with_a_model_from_an_entry_point(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--model", "mxp_agents.adapters.testing:TestModel"]) == 0
     out = capsys.readouterr().out
-    assert "model: test (no LLM configured)" in out
+    assert "model: test (no LLM configured), served over MXP as model.test.test" in out
+    assert "model        127.0.0.1:" in out
     assert "⇢ over MXP mxp.call" in out
+    assert "✓ both agents called the served model" in out
     assert "OK - demo finished" in out
+
+
+def test_demo_uses_the_local_model_by_default(tmp_path: Path) -> None:
+    """No API key and no --model: the local SmolLM2 model, served over MXP to both agents."""
+    pytest.importorskip("llama_cpp", reason="the local model needs the 'local' extra")
+    env = {
+        "OPENAI_API_KEY": "",
+        "ANTHROPIC_API_KEY": "",
+        "GEMINI_API_KEY": "",
+        "GOOGLE_API_KEY": "",
+    }
+    done = run_cli("demo", "--workdir", str(tmp_path / "work"), env=env, timeout=600)
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert "model: local/" in out
+    assert "served over MXP as model.local." in out
+    assert "→ tool ask_worker" in out  # the coordinator's first call is forced to delegate
+    assert "✓ the worker's tool calls are in its run" in out
+    assert "✓ one MXP trace_id across coordinator and worker" in out
+    assert "✓ both agents called the served model" in out
+    assert "the coordinator's run ended:" in out
+
+
+def test_demo_says_what_to_do_without_any_model(tmp_path: Path) -> None:
+    env = {**NO_KEYS, "MXP_AGENTS_MODEL__MODEL_PATH": str(tmp_path / "missing.gguf")}
+    done = run_cli("demo", env=env)
+    assert done.returncode == 1
+    assert "mxp-agents demo --model scripted" in done.stderr

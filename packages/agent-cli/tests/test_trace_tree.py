@@ -96,7 +96,7 @@ def test_normalise_id(value: object, expected: str) -> None:
 
 def test_demo_runs_twice_in_one_process(capsys: pytest.CaptureFixture[str]) -> None:
     for _ in range(2):
-        assert main(["demo"]) == 0
+        assert main(["demo", "--model", "scripted"]) == 0
         out = capsys.readouterr().out
         assert "⇢ over MXP" in out
         assert "OK - demo finished" in out

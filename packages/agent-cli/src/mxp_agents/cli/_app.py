@@ -183,13 +183,15 @@ def _agents(
 
 @app.command(name="demo")
 @_command
-def _demo(*, model: str = "scripted", workdir: str | None = None) -> int:
+def _demo(*, model: str = "auto", workdir: str | None = None) -> int:
     """Run a registry and two agents in one process, delegate a task, print the trace.
 
     Parameters
     ----------
     model
-        'scripted' (no LLM), or an entry point 'module:attribute' naming a model adapter.
+        'auto' (the configured model; with no API key, the local SmolLM2 model), 'scripted'
+        (no LLM), or an entry point 'module:attribute' naming a model adapter. A real model
+        is served over MXP by a third agent that both agents call.
     workdir
         Folder for the sample file the worker reads (default: a new temporary folder).
     """

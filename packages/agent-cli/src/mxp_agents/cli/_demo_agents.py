@@ -6,6 +6,11 @@
 - coordinator: one tool, ``ask_worker``, a `peer_tool` that discovers an agent with
   ``math.calculate`` through the registry and sends it the task over MXP; its scripted model
   delegates the task, then relays the worker's answer.
+
+With a live model (``live=True``) the decisions are the model's: the coordinator's first call
+must use ``ask_worker`` and the worker's first call must use a tool (``tool_choice``, reset to
+``"auto"`` once a tool ran), and runs are capped at a few steps, so even a very small model
+walks the whole path.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
-from mxp_agents.adapters import ModelAdapter, ModelRequest, ModelResponse
+from mxp_agents.adapters import ModelAdapter, ModelRequest, ModelResponse, ToolChoiceTool
 from mxp_agents.adapters.testing import FunctionModel
 from mxp_agents.cli.tools import calculator, file_reader
-from mxp_agents.kernel import Agent, peer_tool
+from mxp_agents.kernel import Agent, RunLimits, peer_tool
 from mxp_agents.primitives import Message, Role, ToolCall
 
 if TYPE_CHECKING:
@@ -150,27 +155,36 @@ def coordinator_model() -> FunctionModel:
     return FunctionModel(answer, model_name="scripted")
 
 
+_LIVE_LIMITS: Final = RunLimits(max_steps=3, max_wall_time=120.0)
+
+
 def build_agents(
-    folder: Path, *, worker: ModelAdapter, coordinator: ModelAdapter
+    folder: Path, *, worker: ModelAdapter, coordinator: ModelAdapter, live: bool = False
 ) -> tuple[Agent[str], Agent[str]]:
     """``(worker, coordinator)`` agents; the worker reads files only inside ``folder``.
+
+    ``live`` (a real model rather than the scripted ones) forces the first tool of each agent
+    and caps each run at three model calls.
 
     Example:
         >>> worker, coordinator = build_agents(
         ...     folder, worker=worker_model(), coordinator=coordinator_model())
     """
+    limits = _LIVE_LIMITS if live else RunLimits()
     worker_agent = Agent(
         "worker",
         model=worker,
         instructions="You compute arithmetic with the calculator and read files with read_file.",
         tools=[calculator, file_reader(folder)],
         capabilities=WORKER_CAPABILITIES,
+        tool_choice="required" if live else "auto",
+        limits=limits,
     )
     ask_worker = peer_tool(
         WORKER_CAPABILITIES[0],
         name="ask_worker",
         description="Send a task to an agent that can compute arithmetic and read files.",
-        timeout=20.0,
+        timeout=150.0 if live else 20.0,
     )
     coordinator_agent = Agent(
         "coordinator",
@@ -178,5 +192,7 @@ def build_agents(
         instructions="Delegate arithmetic and file questions to ask_worker; relay its answer.",
         tools=[ask_worker],
         capabilities=(COORDINATOR_CAPABILITY,),
+        tool_choice=ToolChoiceTool("ask_worker") if live else "auto",
+        limits=limits,
     )
     return worker_agent, coordinator_agent

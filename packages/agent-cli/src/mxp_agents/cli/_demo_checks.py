@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from opentelemetry.sdk.trace import ReadableSpan
 
-__all__ = ["Check", "trace_checks"]
+__all__ = ["Check", "served_model_checks", "trace_checks"]
 
 
 class Check(msgspec.Struct, frozen=True):
@@ -93,3 +93,29 @@ def trace_checks(spans: Sequence[ReadableSpan], trace_id: int) -> list[Check]:
         )
     )
     return checks
+
+
+def served_model_checks(spans: Sequence[ReadableSpan]) -> list[Check]:
+    """Checks for a live (served) model: each agent's run made at least one model call.
+
+    Example:
+        >>> [check.passed for check in served_model_checks(capture.spans())]
+        [True]
+    """
+    parents = span_parents(spans)
+    names = {
+        span_id(span): str(_attribute(span, "agent.name"))
+        for span in spans
+        if span.name == "agent.run"
+    }
+    counts: dict[str, int] = {}
+    for span in spans:
+        if span.name != "agent.model_call":
+            continue
+        for ancestor in _ancestors(span, parents):
+            if ancestor in names:
+                counts[names[ancestor]] = counts.get(names[ancestor], 0) + 1
+                break
+    detail = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
+    both = counts.get("coordinator", 0) >= 1 and counts.get("worker", 0) >= 1
+    return [Check("both agents called the served model", both, detail or "no model calls")]
