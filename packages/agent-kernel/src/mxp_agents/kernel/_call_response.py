@@ -35,7 +35,8 @@ class CallResponse(msgspec.Struct, frozen=True, kw_only=True, tag="response", ta
     """The body of the Response to a Call (and the last chunk of a streamed Call).
 
     ``output`` is the run's output as a JSON value (the text, or the structured output);
-    ``stop_reason`` and ``error`` say how the run ended (``ok`` only for ``completed``).
+    ``stop_reason`` and ``error`` say how the run ended (``ok`` only for ``completed``);
+    ``cost`` is what the run's model calls cost in US dollars (None when none was priced).
 
     Example:
         >>> response = await call_agent(endpoint, address, "add 2 and 3")  # doctest: +SKIP
@@ -52,6 +53,7 @@ class CallResponse(msgspec.Struct, frozen=True, kw_only=True, tag="response", ta
     steps: int = 0
     trace_id: int = 0
     error: str | None = None
+    cost: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -70,6 +70,7 @@ def response_of(
         steps=result.steps,
         trace_id=trace_id,
         error=result.error,
+        cost=result.cost,
     )
 
 
