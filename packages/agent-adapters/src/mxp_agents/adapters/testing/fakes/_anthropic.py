@@ -4,18 +4,15 @@ SDK."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Final
 
 import anthropic
 import msgspec
-import trio
 
 from mxp_agents.adapters._anthropic._model import AnthropicModel, send
 from mxp_agents.adapters._anthropic._request import build_call
 from mxp_agents.adapters._events import FinishReason
-from mxp_agents.adapters._retry import NO_RETRY
-from mxp_agents.adapters.testing.conformance import FEATURES, ErrorReply, Reply, SeenRequest
+from mxp_agents.adapters.testing.conformance import FEATURES, ErrorReply, Reply
 from mxp_agents.adapters.testing.fakes._anthropic_render import (
     error_body,
     error_response,
@@ -29,26 +26,26 @@ from mxp_agents.adapters.testing.fakes._anthropic_wire import (
     problem,
     seen_request,
 )
-from mxp_agents.adapters.testing.http import (
-    FakeHTTPServer,
-    HTTPRequest,
-    HTTPResponse,
-    StreamingResponse,
+from mxp_agents.adapters.testing.fakes._scripted_server import (
+    EXHAUSTED,
+    AdapterSettings,
+    FakeServerHarness,
+    ScriptedFakeServer,
 )
+from mxp_agents.adapters.testing.http import HTTPResponse, StreamingResponse
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Sequence
+    from collections.abc import Sequence
 
-    from mxp_agents.adapters._cost import PriceTable
     from mxp_agents.adapters._request import ModelRequest
-    from mxp_agents.adapters._retry import RetryPolicy
+    from mxp_agents.adapters.testing.http import HTTPRequest
 
 __all__ = ["AnthropicHarness", "FakeAnthropic"]
 
 MESSAGES_PATH: Final = "/v1/messages"
 
 
-class FakeAnthropic:
+class FakeAnthropic(ScriptedFakeServer):
     """A loopback server that answers ``POST /v1/messages`` like Anthropic, from a script.
 
     Each valid request takes the next `Reply`: a ``message`` object, or with ``"stream": true``
@@ -80,65 +77,10 @@ class FakeAnthropic:
         model: str = "claude-haiku-4-5",
         api_key: str | None = None,
     ) -> None:
-        self.replies: list[Reply] = list(replies)
-        self.cycle = cycle
+        super().__init__(replies, cycle=cycle)
         self.model = model
         self.api_key = api_key
-        self.seen: list[SeenRequest] = []
-        self.server = FakeHTTPServer(self._handle)
-        self._next = 0
         self._answers = 0
-
-    @asynccontextmanager
-    async def serving(self) -> AsyncGenerator[FakeAnthropic]:
-        """Serve on 127.0.0.1 until the block ends.
-
-        Example:
-            >>> async with FakeAnthropic([Reply(text="Hi")]).serving() as fake:  # doctest: +SKIP
-            ...     fake.url
-            'http://127.0.0.1:40233'
-        """
-        async with self.server.serving():
-            yield self
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>`` while serving: the SDK's ``base_url``.
-
-        Example:
-            >>> fake.url  # doctest: +SKIP
-            'http://127.0.0.1:40233'
-        """
-        return self.server.url
-
-    @property
-    def disconnects(self) -> int:
-        """Streamed answers the client abandoned before their end.
-
-        Example:
-            >>> FakeAnthropic().disconnects
-            0
-        """
-        return self.server.disconnects
-
-    @property
-    def requests(self) -> list[HTTPRequest]:
-        """Every HTTP request received, as sent.
-
-        Example:
-            >>> FakeAnthropic().requests
-            []
-        """
-        return self.server.requests
-
-    def _take(self) -> Reply | None:
-        if self._next >= len(self.replies):
-            if not (self.cycle and self.replies):
-                return None
-            self._next = 0
-        reply = self.replies[self._next]
-        self._next += 1
-        return reply
 
     async def _handle(self, request: HTTPRequest) -> HTTPResponse | StreamingResponse:
         self._answers += 1
@@ -156,11 +98,9 @@ class FakeAnthropic:
         trouble = problem(body, request.headers)
         if trouble is not None:
             return _error(400, "invalid_request_error", trouble, number)
-        reply = self._take()
+        reply = await self.take()
         if reply is None:
-            return _error(500, "api_error", "fake server: script exhausted", number)
-        if reply.delay > 0:
-            await trio.sleep(reply.delay)
+            return _error(500, "api_error", EXHAUSTED, number)
         fail = reply.error
         if fail is not None and fail.kind == "content_filter":
             reply, fail = Reply(text=reply.text, finish_reason=FinishReason.CONTENT_FILTER), None
@@ -182,7 +122,7 @@ def _error(status: int, kind: str, message: str, number: int) -> HTTPResponse:
     return HTTPResponse.json(body, status=status, headers={"request-id": request_id(number)})
 
 
-class AnthropicHarness:
+class AnthropicHarness(FakeServerHarness[FakeAnthropic, AnthropicModel, anthropic.AsyncAnthropic]):
     """The conformance harness of `AnthropicModel`: the real SDK against a `FakeAnthropic`.
 
     Declares every feature but ``temperature``: API version 2026-10-21 (the SDK's) refuses
@@ -197,71 +137,18 @@ class AnthropicHarness:
     name: str = "anthropic"
     model_name: str = "claude-haiku-4-5"
     api_key: str = "sk-ant-fake-harness-0123456789abcdef"
-    scriptable: bool = True
     features: frozenset[str] = FEATURES - {"temperature"}
 
-    def __init__(self) -> None:
-        self._fake: FakeAnthropic | None = None
-        self._raw: anthropic.AsyncAnthropic | None = None  # made by the first direct_call
-        self._url: str | None = None
-        self._timeout: float | None = None
+    def _new_fake(self, replies: Sequence[Reply], *, cycle: bool) -> FakeAnthropic:
+        return FakeAnthropic(replies, cycle=cycle, model=self.model_name, api_key=self.api_key)
 
-    @asynccontextmanager
-    async def model(
-        self,
-        replies: Sequence[Reply],
-        *,
-        retry: RetryPolicy | None = None,
-        timeout: float | None = 10.0,  # noqa: ASYNC109 - the adapter's timeout, per Harness
-        prices: PriceTable | None = None,
-        cycle: bool = False,
-    ) -> AsyncGenerator[AnthropicModel]:
-        """`AnthropicModel` aimed at a fresh `FakeAnthropic` playing ``replies``.
+    def _new_adapter(self, fake: FakeAnthropic, settings: AdapterSettings) -> AnthropicModel:
+        return AnthropicModel(self.model_name, api_key=self.api_key, base_url=fake.url, **settings)
 
-        Example:
-            >>> async with AnthropicHarness().model([Reply(text="Hi")]) as model:  # doctest: +SKIP
-            ...     (await model.complete(request)).text
-            'Hi'
-        """
-        fake = FakeAnthropic(replies, cycle=cycle, model=self.model_name, api_key=self.api_key)
-        self._fake = fake
-        async with fake.serving():
-            adapter = AnthropicModel(
-                self.model_name,
-                api_key=self.api_key,
-                base_url=fake.url,
-                timeout=timeout,
-                retry=NO_RETRY if retry is None else retry,
-                prices=prices,
-            )
-            self._url, self._timeout = fake.url, timeout
-            try:
-                yield adapter
-            finally:
-                raw, self._raw, self._url = self._raw, None, None
-                with trio.CancelScope(shield=True):
-                    await adapter.aclose()
-                    if raw is not None:
-                        await raw.close()
-
-    def seen(self) -> list[SeenRequest]:
-        """The requests of the current (or last) `model` block.
-
-        Example:
-            >>> AnthropicHarness().seen()
-            []
-        """
-        return [] if self._fake is None else list(self._fake.seen)
-
-    @property
-    def disconnects(self) -> int:
-        """Streamed answers the client abandoned, in the current (or last) `model` block.
-
-        Example:
-            >>> AnthropicHarness().disconnects
-            0
-        """
-        return 0 if self._fake is None else self._fake.disconnects
+    def _new_client(self, fake: FakeAnthropic) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(
+            api_key=self.api_key, base_url=fake.url, max_retries=0, timeout=self._timeout
+        )
 
     async def direct_call(self, request: ModelRequest) -> object:
         """``request`` through the raw SDK client (no adapter), inside `model`.
@@ -270,11 +157,6 @@ class AnthropicHarness:
             >>> async with harness.model([Reply(text="Hi")]):  # doctest: +SKIP
             ...     message = await harness.direct_call(request)
         """
-        if self._url is None:
-            raise RuntimeError("AnthropicHarness.direct_call: call it inside `async with model()`")
-        if self._raw is None:
-            self._raw = anthropic.AsyncAnthropic(
-                api_key=self.api_key, base_url=self._url, max_retries=0, timeout=self._timeout
-            )
+        client = self._direct_client()
         call = build_call(request, model=self.model_name, default_max_tokens=4096)
-        return await send(self._raw, call, stream=False)
+        return await send(client, call, stream=False)

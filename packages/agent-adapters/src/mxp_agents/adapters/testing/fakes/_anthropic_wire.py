@@ -8,6 +8,7 @@ from typing import Any, Final
 import msgspec
 
 from mxp_agents.adapters.testing.conformance import SeenRequest
+from mxp_agents.adapters.testing.fakes._transcript import Transcript
 
 __all__ = ["MessagesBody", "api_key_of", "problem", "seen_request"]
 
@@ -177,36 +178,26 @@ def seen_request(body: MessagesBody, headers: dict[str, str]) -> SeenRequest:
         ... ), {}).roles
         ('user',)
     """
-    system: list[str] = [] if body.system is None else [_text(body.system)]
-    roles: list[str] = []
-    texts: list[str] = []
-    call_ids: list[str] = []
-    result_ids: list[str] = []
+    transcript = Transcript(system=[] if body.system is None else [_text(body.system)])
     for turn in body.messages:
         blocks = _blocks(turn.content)
         if turn.role == "system":
-            system.append(_text(turn.content))
+            transcript.system.append(_text(turn.content))
         elif turn.role == "assistant":
-            roles.append("assistant")
-            texts.append(_text(blocks))
-            call_ids.extend(block.id or "" for block in blocks if block.type == "tool_use")
+            transcript.turn("assistant", _text(blocks))
+            ids = (block.id or "" for block in blocks if block.type == "tool_use")
+            transcript.call_ids.extend(ids)
         else:
             for block in blocks:
                 if block.type == "tool_result":
-                    roles.append("tool")
-                    texts.append(_text(block.content))
-                    result_ids.append(block.tool_use_id or "")
+                    transcript.turn("tool", _text(block.content))
+                    transcript.result_ids.append(block.tool_use_id or "")
                 elif block.type == "text":
-                    roles.append("user")
-                    texts.append(block.text or "")
+                    transcript.turn("user", block.text or "")
     choice = body.tool_choice
     output_format = None if body.output_config is None else body.output_config.format
     return SeenRequest(
-        system="\n".join(system),
-        roles=tuple(roles),
-        texts=tuple(texts),
-        tool_call_ids=tuple(call_ids),
-        tool_result_ids=tuple(result_ids),
+        **transcript.fields(),
         tool_names=tuple(tool.name for tool in body.tools),
         tool_choice=None if choice is None else _CHOICES.get(choice.type, choice.name),
         temperature=body.temperature,

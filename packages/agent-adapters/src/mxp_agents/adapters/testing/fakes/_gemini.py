@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import re
 import secrets
-from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import msgspec
-import trio
 
 from mxp_agents.adapters._gemini._client import build_client, default_http_client
 from mxp_agents.adapters._gemini._model import GeminiModel
 from mxp_agents.adapters._gemini._request import to_config, to_contents
-from mxp_agents.adapters._retry import NO_RETRY
-from mxp_agents.adapters.testing.conformance import FEATURES, ErrorReply, Reply, SeenRequest
+from mxp_agents.adapters.testing.conformance import FEATURES, ErrorReply
 from mxp_agents.adapters.testing.fakes._gemini_seen import (
     decode_body,
     missing_signature,
@@ -27,22 +25,23 @@ from mxp_agents.adapters.testing.fakes._gemini_wire import (
     blocked_body,
     error_response,
 )
-from mxp_agents.adapters.testing.http import (
-    FakeHTTPServer,
-    HTTPRequest,
-    HTTPResponse,
-    StreamingResponse,
-    sse_event,
+from mxp_agents.adapters.testing.fakes._scripted_server import (
+    EXHAUSTED,
+    AdapterSettings,
+    FakeServerHarness,
+    ScriptedFakeServer,
 )
+from mxp_agents.adapters.testing.http import HTTPResponse, StreamingResponse, sse_event
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Sequence
+    from collections.abc import Sequence
 
+    import httpx
     from google import genai
 
-    from mxp_agents.adapters._cost import PriceTable
     from mxp_agents.adapters._request import ModelRequest
-    from mxp_agents.adapters._retry import RetryPolicy
+    from mxp_agents.adapters.testing.conformance import Reply
+    from mxp_agents.adapters.testing.http import HTTPRequest
 
 __all__ = ["FakeGemini", "GeminiHarness"]
 
@@ -57,7 +56,7 @@ _NO_SIGNATURE: Final = (
 )
 
 
-class FakeGemini:
+class FakeGemini(ScriptedFakeServer):
     """A loopback server that answers ``models/{model}:generateContent`` and
     ``:streamGenerateContent?alt=sse`` like the Gemini API (``v1beta``), from a script.
 
@@ -91,66 +90,11 @@ class FakeGemini:
         call_ids: bool = False,
         require_signatures: bool = False,
     ) -> None:
-        self.replies: list[Reply] = list(replies)
-        self.cycle = cycle
+        super().__init__(replies, cycle=cycle)
         self.model = model
         self.api_key = api_key
         self.call_ids = call_ids
         self.require_signatures = require_signatures
-        self.seen: list[SeenRequest] = []
-        self.server = FakeHTTPServer(self._handle)
-        self._next = 0
-
-    @asynccontextmanager
-    async def serving(self) -> AsyncGenerator[FakeGemini]:
-        """Serve on 127.0.0.1 until the block ends.
-
-        Example:
-            >>> async with FakeGemini([Reply(text="Hi")]).serving() as fake:  # doctest: +SKIP
-            ...     fake.url
-            'http://127.0.0.1:40233'
-        """
-        async with self.server.serving():
-            yield self
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>`` while serving: the SDK's ``base_url``.
-
-        Example:
-            >>> fake.url  # doctest: +SKIP
-            'http://127.0.0.1:40233'
-        """
-        return self.server.url
-
-    @property
-    def disconnects(self) -> int:
-        """Streamed answers the client abandoned before their end.
-
-        Example:
-            >>> FakeGemini().disconnects
-            0
-        """
-        return self.server.disconnects
-
-    @property
-    def requests(self) -> list[HTTPRequest]:
-        """Every HTTP request received, as sent.
-
-        Example:
-            >>> FakeGemini().requests
-            []
-        """
-        return self.server.requests
-
-    def _take(self) -> Reply | None:
-        if self._next >= len(self.replies):
-            if not (self.cycle and self.replies):
-                return None
-            self._next = 0
-        reply = self.replies[self._next]
-        self._next += 1
-        return reply
 
     async def _handle(self, request: HTTPRequest) -> HTTPResponse | StreamingResponse:
         match = _PATH.fullmatch(request.path)
@@ -167,11 +111,9 @@ class FakeGemini:
             return error_response(ErrorReply(kind="auth"), api_key=key, model=self.model)
         if self.require_signatures and missing_signature(body) is not None:
             return _error(400, "INVALID_ARGUMENT", _NO_SIGNATURE)
-        reply = self._take()
+        reply = await self.take()
         if reply is None:
-            return _error(500, "INTERNAL", "fake server: script exhausted")
-        if reply.delay > 0:
-            await trio.sleep(reply.delay)
+            return _error(500, "INTERNAL", EXHAUSTED)
         model = match.group(2)
         response_id = secrets.token_urlsafe(12)
         if reply.error is not None and reply.error.kind == "content_filter":
@@ -196,7 +138,19 @@ def _error(status: int, code: str, message: str) -> HTTPResponse:
     )
 
 
-class GeminiHarness:
+@dataclass(frozen=True)
+class _GeminiClient:
+    """The raw ``genai.Client`` of `GeminiHarness.direct_call`, with the HTTP client it sends
+    through (which closing it closes)."""
+
+    sdk: genai.Client
+    http: httpx.AsyncClient
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+class GeminiHarness(FakeServerHarness[FakeGemini, GeminiModel, _GeminiClient]):
     """The conformance harness of `GeminiModel`: the real SDK against a `FakeGemini`.
 
     Gemini's function calls may come without ids (the adapter then makes them), so the
@@ -211,71 +165,20 @@ class GeminiHarness:
     name: str = "gemini"
     model_name: str = "gemini-2.5-flash"
     api_key: str = "AIzaSyFake-gemini-harness-0123456789abcd"
-    scriptable: bool = True
     features: frozenset[str] = FEATURES - {"tool_call_ids"}
 
-    def __init__(self) -> None:
-        self._fake: FakeGemini | None = None
-        self._raw: genai.Client | None = None
+    def _new_fake(self, replies: Sequence[Reply], *, cycle: bool) -> FakeGemini:
+        return FakeGemini(replies, cycle=cycle, model=self.model_name)
 
-    @asynccontextmanager
-    async def model(
-        self,
-        replies: Sequence[Reply],
-        *,
-        retry: RetryPolicy | None = None,
-        timeout: float | None = 10.0,  # noqa: ASYNC109 - the adapter's timeout, per Harness
-        prices: PriceTable | None = None,
-        cycle: bool = False,
-    ) -> AsyncGenerator[GeminiModel]:
-        """`GeminiModel` aimed at a fresh `FakeGemini` playing ``replies``.
+    def _new_adapter(self, fake: FakeGemini, settings: AdapterSettings) -> GeminiModel:
+        return GeminiModel(self.model_name, api_key=self.api_key, base_url=fake.url, **settings)
 
-        Example:
-            >>> async with GeminiHarness().model([Reply(text="Hi")]) as model:  # doctest: +SKIP
-            ...     (await model.complete(request)).text
-            'Hi'
-        """
-        fake = FakeGemini(replies, cycle=cycle, model=self.model_name)
-        self._fake = fake
-        async with fake.serving():
-            adapter = GeminiModel(
-                self.model_name,
-                api_key=self.api_key,
-                base_url=fake.url,
-                timeout=timeout,
-                retry=NO_RETRY if retry is None else retry,
-                prices=prices,
-            )
-            http = default_http_client(timeout)
-            self._raw = build_client(
-                key=self.api_key, base_url=fake.url, timeout=timeout, http_client=http
-            )
-            try:
-                yield adapter
-            finally:
-                self._raw = None
-                with trio.CancelScope(shield=True):
-                    await adapter.aclose()
-                    await http.aclose()
-
-    def seen(self) -> list[SeenRequest]:
-        """The requests of the current (or last) `model` block.
-
-        Example:
-            >>> GeminiHarness().seen()
-            []
-        """
-        return [] if self._fake is None else list(self._fake.seen)
-
-    @property
-    def disconnects(self) -> int:
-        """Streamed answers the client abandoned, in the current (or last) `model` block.
-
-        Example:
-            >>> GeminiHarness().disconnects
-            0
-        """
-        return 0 if self._fake is None else self._fake.disconnects
+    def _new_client(self, fake: FakeGemini) -> _GeminiClient:
+        http = default_http_client(self._timeout)
+        sdk = build_client(
+            key=self.api_key, base_url=fake.url, timeout=self._timeout, http_client=http
+        )
+        return _GeminiClient(sdk, http)
 
     async def direct_call(self, request: ModelRequest) -> object:
         """``request`` through the raw SDK client (no adapter), inside `model`.
@@ -284,10 +187,8 @@ class GeminiHarness:
             >>> async with harness.model([Reply(text="Hi")]):  # doctest: +SKIP
             ...     response = await harness.direct_call(request)
         """
-        if self._raw is None:
-            raise RuntimeError("GeminiHarness.direct_call: call it inside `async with model()`")
+        models = self._direct_client().sdk.aio.models
         system, contents = to_contents(request.messages, {})
-        models = self._raw.aio.models
         return await models.generate_content(  # pyright: ignore[reportUnknownMemberType]
             model=self.model_name, contents=contents, config=to_config(request, system)
         )

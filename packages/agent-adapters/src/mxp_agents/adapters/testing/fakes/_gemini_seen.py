@@ -8,6 +8,7 @@ from typing import Any, Final
 import msgspec
 
 from mxp_agents.adapters.testing.conformance import SeenRequest
+from mxp_agents.adapters.testing.fakes._transcript import Transcript
 
 __all__ = ["GenerateBody", "decode_body", "missing_signature", "seen_request"]
 
@@ -130,34 +131,24 @@ def seen_request(body: GenerateBody, *, stream: bool, api_key: str | None) -> Se
         >>> seen_request(GenerateBody(), stream=False, api_key=None).roles
         ()
     """
-    roles: list[str] = []
-    texts: list[str] = []
-    call_ids: list[str] = []
-    result_ids: list[str] = []
+    system = body.system_instruction
+    transcript = Transcript(system=[p.text for p in system.parts if p.text] if system else [])
     for content in body.contents:
         text = "".join(p.text for p in content.parts if p.text is not None and not p.thought)
         for part in content.parts:
             result = part.function_response
             if result is not None:
-                roles.append("tool")
-                texts.append(_result_text(result.response))
-                result_ids.append(result.id or result.name)
+                transcript.turn("tool", _result_text(result.response))
+                transcript.result_ids.append(result.id or result.name)
         if content.role == "model":
-            roles.append("assistant")
-            texts.append(text)
+            transcript.turn("assistant", text)
             calls = [p.function_call for p in content.parts if p.function_call is not None]
-            call_ids.extend(call.id or call.name for call in calls)
+            transcript.call_ids.extend(call.id or call.name for call in calls)
         elif text or not any(p.function_response for p in content.parts):
-            roles.append("user")
-            texts.append(text)
-    system = body.system_instruction
+            transcript.turn("user", text)
     config = body.generation_config or _GenerationConfig()
     return SeenRequest(
-        system="\n".join(p.text for p in system.parts if p.text) if system else "",
-        roles=tuple(roles),
-        texts=tuple(texts),
-        tool_call_ids=tuple(call_ids),
-        tool_result_ids=tuple(result_ids),
+        **transcript.fields(),
         tool_names=tuple(d.name for tool in body.tools for d in tool.function_declarations),
         tool_choice=_tool_choice(body.tool_config),
         temperature=config.temperature,

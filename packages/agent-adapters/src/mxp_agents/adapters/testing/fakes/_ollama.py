@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import ollama
-import trio
 
 from mxp_agents.adapters._ollama._model import OllamaModel
 from mxp_agents.adapters._ollama._request import chat_body
-from mxp_agents.adapters._retry import NO_RETRY
-from mxp_agents.adapters.testing._http_server import FakeHTTPServer
 from mxp_agents.adapters.testing._http_types import HTTPResponse
 from mxp_agents.adapters.testing.fakes._ollama_wire import (
     answer,
@@ -22,22 +17,24 @@ from mxp_agents.adapters.testing.fakes._ollama_wire import (
     seen_request,
     streamed,
 )
+from mxp_agents.adapters.testing.fakes._scripted_server import (
+    EXHAUSTED,
+    AdapterSettings,
+    FakeServerHarness,
+    ScriptedFakeServer,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Sequence
 
-    from mxp_agents.adapters._cost import PriceTable
     from mxp_agents.adapters._request import ModelRequest
-    from mxp_agents.adapters._retry import RetryPolicy
     from mxp_agents.adapters.testing._http_types import HTTPRequest, StreamingResponse
-    from mxp_agents.adapters.testing.conformance._types import Reply, SeenRequest
+    from mxp_agents.adapters.testing.conformance._types import Reply
 
 __all__ = ["FakeOllama", "OllamaHarness"]
 
-_EXHAUSTED: Final = "fake server: script exhausted"
 
-
-class FakeOllama:
+class FakeOllama(ScriptedFakeServer):
     """A loopback Ollama server that plays scripted `Reply`s on ``POST /api/chat``.
 
     Each request takes the next reply (``cycle=True`` repeats them forever; past the end it
@@ -61,70 +58,8 @@ class FakeOllama:
         cycle: bool = False,
         models: Iterable[str] | None = None,
     ) -> None:
-        self._replies: Iterator[Reply] = (
-            itertools.cycle(replies) if cycle and replies else iter(tuple(replies))
-        )
+        super().__init__(replies, cycle=cycle)
         self._models = None if models is None else frozenset(models)
-        self._server = FakeHTTPServer(self._handle)
-        self._serving = False
-        self.seen: list[SeenRequest] = []
-        """The chat requests received, in order, as `SeenRequest`s."""
-
-    @asynccontextmanager
-    async def serving(self) -> AsyncGenerator[FakeOllama]:
-        """Serve on a free port of 127.0.0.1 until the block ends.
-
-        Example:
-            >>> async with FakeOllama().serving() as fake:  # doctest: +SKIP
-            ...     fake.url
-            'http://127.0.0.1:53211'
-        """
-        async with self._server.serving():
-            self._serving = True
-            try:
-                yield self
-            finally:
-                self._serving = False
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>`` while serving.
-
-        Example:
-            >>> fake.url  # doctest: +SKIP
-            'http://127.0.0.1:53211'
-        """
-        return self._server.url
-
-    @property
-    def serving_now(self) -> bool:
-        """Whether the server is up (inside `serving`).
-
-        Example:
-            >>> FakeOllama().serving_now
-            False
-        """
-        return self._serving
-
-    @property
-    def requests(self) -> list[HTTPRequest]:
-        """Every HTTP request received (any path), in order.
-
-        Example:
-            >>> fake.requests[0].path  # doctest: +SKIP
-            '/api/chat'
-        """
-        return self._server.requests
-
-    @property
-    def disconnects(self) -> int:
-        """Streamed answers the client abandoned before their final line.
-
-        Example:
-            >>> fake.disconnects  # doctest: +SKIP
-            1
-        """
-        return self._server.disconnects
 
     async def _handle(self, request: HTTPRequest) -> HTTPResponse | StreamingResponse:
         if request.method != "POST" or request.path != "/api/chat":
@@ -142,11 +77,9 @@ class FakeOllama:
         self.seen.append(seen_request(fields, request.headers))
         if self._models is not None and model not in self._models:
             return not_found(model)
-        reply = next(self._replies, None)
+        reply = await self.take()
         if reply is None:
-            return HTTPResponse.json({"error": _EXHAUSTED}, status=500)
-        if reply.delay > 0:
-            await trio.sleep(reply.delay)
+            return HTTPResponse.json({"error": EXHAUSTED}, status=500)
         if reply.error is not None:
             seen = self.seen[-1]
             return error_response(reply.error, model, seen.api_key)
@@ -155,7 +88,7 @@ class FakeOllama:
         return answer(reply, model)
 
 
-class OllamaHarness:
+class OllamaHarness(FakeServerHarness[FakeOllama, OllamaModel, ollama.AsyncClient]):
     """The conformance `Harness` of `OllamaModel`: the real adapter and the real ``ollama``
     SDK against a `FakeOllama`.
 
@@ -169,7 +102,6 @@ class OllamaHarness:
     """
 
     name = "ollama"
-    scriptable = True
     features: frozenset[str] = frozenset(
         {
             "tools",
@@ -186,68 +118,19 @@ class OllamaHarness:
     def __init__(
         self, model_name: str = "llama3.2", api_key: str = "ollama-test-4f9c2a7e1b"
     ) -> None:
+        super().__init__()
         self.model_name = model_name
         self.api_key = api_key
-        self._fake: FakeOllama | None = None
-        self._direct: ollama.AsyncClient | None = None
-        self._timeout: float | None = None
 
-    @asynccontextmanager
-    async def model(
-        self,
-        replies: Sequence[Reply],
-        *,
-        retry: RetryPolicy | None = None,
-        timeout: float | None = 10.0,  # noqa: ASYNC109 - the adapter's setting, per Harness
-        prices: PriceTable | None = None,
-        cycle: bool = False,
-    ) -> AsyncGenerator[OllamaModel]:
-        """An `OllamaModel` aimed at a `FakeOllama` playing ``replies`` (NO_RETRY by default).
+    def _new_fake(self, replies: Sequence[Reply], *, cycle: bool) -> FakeOllama:
+        return FakeOllama(replies, cycle=cycle)
 
-        Example:
-            >>> async with OllamaHarness().model([Reply(text="Hi")]) as model:  # doctest: +SKIP
-            ...     (await model.complete(request)).text
-            'Hi'
-        """
-        fake = FakeOllama(replies, cycle=cycle)
-        async with fake.serving():
-            self._fake = fake
-            self._timeout = timeout
-            adapter = OllamaModel(
-                self.model_name,
-                host=fake.url,
-                timeout=timeout,
-                retry=retry if retry is not None else NO_RETRY,
-                prices=prices,
-                api_key=self.api_key,
-            )
-            try:
-                async with adapter:
-                    yield adapter
-            finally:
-                direct, self._direct = self._direct, None
-                if direct is not None:
-                    with trio.CancelScope(shield=True):
-                        await direct.close()
+    def _new_adapter(self, fake: FakeOllama, settings: AdapterSettings) -> OllamaModel:
+        return OllamaModel(self.model_name, host=fake.url, api_key=self.api_key, **settings)
 
-    def seen(self) -> list[SeenRequest]:
-        """The chat requests the fake received in the current `model` block.
-
-        Example:
-            >>> harness.seen()[0].roles  # doctest: +SKIP
-            ('user',)
-        """
-        return list(self._fake.seen) if self._fake is not None else []
-
-    @property
-    def disconnects(self) -> int:
-        """Streamed answers the adapter abandoned before their end (current `model` block).
-
-        Example:
-            >>> harness.disconnects  # doctest: +SKIP
-            1
-        """
-        return self._fake.disconnects if self._fake is not None else 0
+    def _new_client(self, fake: FakeOllama) -> ollama.AsyncClient:
+        headers = {"authorization": f"Bearer {self.api_key}"}
+        return ollama.AsyncClient(fake.url, timeout=self._timeout, headers=headers)
 
     async def direct_call(self, request: ModelRequest) -> object:
         """``request`` sent through the SDK's public ``AsyncClient.chat`` (no adapter).
@@ -256,14 +139,9 @@ class OllamaHarness:
             >>> await harness.direct_call(request)  # doctest: +SKIP
             ChatResponse(model='llama3.2', ...)
         """
-        fake = self._fake
-        if fake is None or not fake.serving_now:
-            raise RuntimeError("OllamaHarness.direct_call: call it inside `async with model()`")
-        if self._direct is None:  # built on first use: a client costs ~50 ms (TLS setup)
-            headers = {"authorization": f"Bearer {self.api_key}"}
-            self._direct = ollama.AsyncClient(fake.url, timeout=self._timeout, headers=headers)
+        client = self._direct_client()
         body = chat_body(request, self.model_name, stream=False)
-        return await self._direct.chat(  # pyright: ignore[reportUnknownMemberType]
+        return await client.chat(  # pyright: ignore[reportUnknownMemberType]
             self.model_name,
             messages=body["messages"],  # pyright: ignore[reportArgumentType]
             tools=body.get("tools"),  # pyright: ignore[reportArgumentType]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 from mxp_agents.adapters._events import FinishReason
 from mxp_agents.adapters.testing._http_types import HTTPResponse, StreamingResponse, ndjson_line
 from mxp_agents.adapters.testing.conformance._types import SeenRequest
+from mxp_agents.adapters.testing.fakes._transcript import Transcript
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -199,32 +200,24 @@ def seen_request(body: Mapping[str, Any], headers: Mapping[str, str]) -> SeenReq
         >>> seen_request({"model": "m", "messages": [{"role": "user", "content": "Hi"}]}, {})
         SeenRequest(system='', roles=('user',), texts=('Hi',), ..., stream=True, api_key=None)
     """
-    system: list[str] = []
-    roles: list[str] = []
-    texts: list[str] = []
-    call_ids: list[str] = []
-    result_ids: list[str] = []
+    transcript = Transcript()
     for message in body.get("messages") or ():
         role = str(message.get("role", ""))
         content = str(message.get("content") or "")
         if role == "system":
-            system.append(content)
+            transcript.system.append(content)
             continue
-        roles.append(role)
-        texts.append(content)
+        transcript.turn(role, content)
         calls = message.get("tool_calls") or ()
-        call_ids.extend(str(call["id"]) for call in calls if call.get("id"))
+        transcript.call_ids.extend(str(call["id"]) for call in calls if call.get("id"))
         if role == "tool":
-            result_ids.append(str(message.get("tool_call_id") or message.get("tool_name") or ""))
+            answered = message.get("tool_call_id") or message.get("tool_name") or ""
+            transcript.result_ids.append(str(answered))
     options: Mapping[str, Any] = body.get("options") or {}
     schema: object = body.get("format")
     authorization = headers.get("authorization", "")
     return SeenRequest(
-        system="\n".join(system),
-        roles=tuple(roles),
-        texts=tuple(texts),
-        tool_call_ids=tuple(call_ids),
-        tool_result_ids=tuple(result_ids),
+        **transcript.fields(),
         tool_names=tuple(str(tool["function"]["name"]) for tool in body.get("tools") or ()),
         temperature=options.get("temperature"),
         max_output_tokens=options.get("num_predict"),

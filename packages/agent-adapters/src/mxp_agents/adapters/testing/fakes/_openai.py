@@ -3,43 +3,41 @@ the conformance suite against `OpenAIModel` talking to it through the real ``ope
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Final
 
 import msgspec
 import openai
-import trio
 
 from mxp_agents.adapters._openai._model import OpenAIModel
 from mxp_agents.adapters._openai._request import chat_params
-from mxp_agents.adapters._retry import NO_RETRY
-from mxp_agents.adapters.testing.conformance import FEATURES, ErrorReply, Reply, SeenRequest
+from mxp_agents.adapters.testing.conformance import ErrorReply
 from mxp_agents.adapters.testing.fakes._openai_seen import ChatBody, seen_request
 from mxp_agents.adapters.testing.fakes._openai_wire import (
     chunk_events,
     completion_body,
     error_response,
 )
-from mxp_agents.adapters.testing.http import (
-    FakeHTTPServer,
-    HTTPRequest,
-    HTTPResponse,
-    StreamingResponse,
+from mxp_agents.adapters.testing.fakes._scripted_server import (
+    EXHAUSTED,
+    AdapterSettings,
+    FakeServerHarness,
+    ScriptedFakeServer,
 )
+from mxp_agents.adapters.testing.http import HTTPResponse, StreamingResponse
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Sequence
+    from collections.abc import Sequence
 
-    from mxp_agents.adapters._cost import PriceTable
     from mxp_agents.adapters._request import ModelRequest
-    from mxp_agents.adapters._retry import RetryPolicy
+    from mxp_agents.adapters.testing.conformance import Reply
+    from mxp_agents.adapters.testing.http import HTTPRequest
 
 __all__ = ["FakeOpenAI", "OpenAIHarness"]
 
 CHAT_PATH: Final = "/v1/chat/completions"
 
 
-class FakeOpenAI:
+class FakeOpenAI(ScriptedFakeServer):
     """A loopback server that answers ``POST /v1/chat/completions`` like OpenAI, from a script.
 
     Each request takes the next `Reply`: a ``chat.completion`` JSON object, or with
@@ -67,51 +65,10 @@ class FakeOpenAI:
         model: str = "gpt-4o-mini",
         api_key: str | None = None,
     ) -> None:
-        self.replies: list[Reply] = list(replies)
-        self.cycle = cycle
+        super().__init__(replies, cycle=cycle)
         self.model = model
         self.api_key = api_key
-        self.seen: list[SeenRequest] = []
-        self.server = FakeHTTPServer(self._handle)
-        self._next = 0
         self._answers = 0
-        self._serving = False
-
-    @asynccontextmanager
-    async def serving(self) -> AsyncGenerator[FakeOpenAI]:
-        """Serve on 127.0.0.1 until the block ends.
-
-        Example:
-            >>> async with FakeOpenAI([Reply(text="Hi")]).serving() as fake:  # doctest: +SKIP
-            ...     fake.base_url
-            'http://127.0.0.1:40233/v1'
-        """
-        async with self.server.serving():
-            self._serving = True
-            try:
-                yield self
-            finally:
-                self._serving = False
-
-    @property
-    def serving_now(self) -> bool:
-        """Whether the server is serving (inside `serving`).
-
-        Example:
-            >>> FakeOpenAI().serving_now
-            False
-        """
-        return self._serving
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>`` while serving.
-
-        Example:
-            >>> fake.url  # doctest: +SKIP
-            'http://127.0.0.1:40233'
-        """
-        return self.server.url
 
     @property
     def base_url(self) -> str:
@@ -122,35 +79,6 @@ class FakeOpenAI:
             'http://127.0.0.1:40233/v1'
         """
         return self.server.url + "/v1"
-
-    @property
-    def disconnects(self) -> int:
-        """Streamed answers the client abandoned before their end.
-
-        Example:
-            >>> FakeOpenAI().disconnects
-            0
-        """
-        return self.server.disconnects
-
-    @property
-    def requests(self) -> list[HTTPRequest]:
-        """Every HTTP request received, as sent.
-
-        Example:
-            >>> FakeOpenAI().requests
-            []
-        """
-        return self.server.requests
-
-    def _take(self) -> Reply | None:
-        if self._next >= len(self.replies):
-            if not (self.cycle and self.replies):
-                return None
-            self._next = 0
-        reply = self.replies[self._next]
-        self._next += 1
-        return reply
 
     async def _handle(self, request: HTTPRequest) -> HTTPResponse | StreamingResponse:
         if request.method != "POST" or request.path != CHAT_PATH:
@@ -166,12 +94,10 @@ class FakeOpenAI:
         key = seen.api_key or ""
         if self.api_key is not None and key != self.api_key:
             return error_response(ErrorReply(kind="auth"), api_key=key, model=self.model)
-        reply = self._take()
+        reply = await self.take()
         if reply is None:
-            error = {"message": "fake server: script exhausted", "type": "server_error"}
+            error = {"message": EXHAUSTED, "type": "server_error"}
             return HTTPResponse.json({"error": error | {"param": None, "code": None}}, status=500)
-        if reply.delay > 0:
-            await trio.sleep(reply.delay)
         if reply.error is not None:
             return error_response(reply.error, api_key=key, model=self.model)
         self._answers += 1
@@ -193,7 +119,7 @@ def _json_error(detail: str) -> HTTPResponse:
     return HTTPResponse.json({"error": error}, status=400)
 
 
-class OpenAIHarness:
+class OpenAIHarness(FakeServerHarness[FakeOpenAI, OpenAIModel, openai.AsyncOpenAI]):
     """The conformance harness of `OpenAIModel`: the real SDK against a `FakeOpenAI`.
 
     Example:
@@ -205,70 +131,19 @@ class OpenAIHarness:
     name: str = "openai"
     model_name: str = "gpt-4o-mini"
     api_key: str = "sk-fake-openai-harness-0123456789abcdef"
-    scriptable: bool = True
-    features: frozenset[str] = FEATURES
 
-    def __init__(self) -> None:
-        self._fake: FakeOpenAI | None = None
-        self._raw: openai.AsyncOpenAI | None = None
-        self._timeout: float | None = None
+    def _new_fake(self, replies: Sequence[Reply], *, cycle: bool) -> FakeOpenAI:
+        return FakeOpenAI(replies, cycle=cycle, model=self.model_name)
 
-    @asynccontextmanager
-    async def model(
-        self,
-        replies: Sequence[Reply],
-        *,
-        retry: RetryPolicy | None = None,
-        timeout: float | None = 10.0,  # noqa: ASYNC109 - the adapter's timeout, per Harness
-        prices: PriceTable | None = None,
-        cycle: bool = False,
-    ) -> AsyncGenerator[OpenAIModel]:
-        """`OpenAIModel` aimed at a fresh `FakeOpenAI` playing ``replies``.
+    def _new_adapter(self, fake: FakeOpenAI, settings: AdapterSettings) -> OpenAIModel:
+        return OpenAIModel(
+            self.model_name, api_key=self.api_key, base_url=fake.base_url, **settings
+        )
 
-        Example:
-            >>> async with OpenAIHarness().model([Reply(text="Hi")]) as model:  # doctest: +SKIP
-            ...     (await model.complete(request)).text
-            'Hi'
-        """
-        fake = FakeOpenAI(replies, cycle=cycle, model=self.model_name)
-        self._fake = fake
-        async with fake.serving():
-            adapter = OpenAIModel(
-                self.model_name,
-                api_key=self.api_key,
-                base_url=fake.base_url,
-                timeout=timeout,
-                retry=NO_RETRY if retry is None else retry,
-                prices=prices,
-            )
-            self._timeout = timeout
-            try:
-                yield adapter
-            finally:
-                raw, self._raw = self._raw, None
-                with trio.CancelScope(shield=True):
-                    await adapter.aclose()
-                    if raw is not None:
-                        await raw.close()
-
-    def seen(self) -> list[SeenRequest]:
-        """The requests of the current (or last) `model` block.
-
-        Example:
-            >>> OpenAIHarness().seen()
-            []
-        """
-        return [] if self._fake is None else list(self._fake.seen)
-
-    @property
-    def disconnects(self) -> int:
-        """Streamed answers the client abandoned, in the current (or last) `model` block.
-
-        Example:
-            >>> OpenAIHarness().disconnects
-            0
-        """
-        return 0 if self._fake is None else self._fake.disconnects
+    def _new_client(self, fake: FakeOpenAI) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            api_key=self.api_key, base_url=fake.base_url, max_retries=0, timeout=self._timeout
+        )
 
     async def direct_call(self, request: ModelRequest) -> object:
         """``request`` through the raw SDK client (no adapter), inside `model`.
@@ -277,11 +152,5 @@ class OpenAIHarness:
             >>> async with harness.model([Reply(text="Hi")]):  # doctest: +SKIP
             ...     completion = await harness.direct_call(request)
         """
-        fake = self._fake
-        if fake is None or not fake.serving_now:
-            raise RuntimeError("OpenAIHarness.direct_call: call it inside `async with model()`")
-        if self._raw is None:  # built on first use: a client costs ~50 ms to build
-            self._raw = openai.AsyncOpenAI(
-                api_key=self.api_key, base_url=fake.base_url, max_retries=0, timeout=self._timeout
-            )
-        return await self._raw.chat.completions.create(**chat_params(request, self.model_name))
+        client = self._direct_client()
+        return await client.chat.completions.create(**chat_params(request, self.model_name))

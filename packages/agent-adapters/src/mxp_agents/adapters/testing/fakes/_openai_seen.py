@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from mxp_agents.adapters.testing.conformance import SeenRequest
+from mxp_agents.adapters.testing.fakes._transcript import Transcript
 
 __all__ = ["ChatBody", "seen_request"]
 
@@ -94,20 +95,15 @@ def seen_request(body: ChatBody, headers: dict[str, str]) -> SeenRequest:
         >>> seen_request(body, {}).system
         'Be brief.'
     """
-    system: list[str] = []
-    roles: list[str] = []
-    texts: list[str] = []
-    call_ids: list[str] = []
-    result_ids: list[str] = []
+    transcript = Transcript()
     for message in body.messages:
         if message.role in ("system", "developer"):
-            system.append(_text(message.content))
+            transcript.system.append(_text(message.content))
             continue
-        roles.append(message.role)
-        texts.append(_text(message.content))
-        call_ids.extend(call.id for call in message.tool_calls or ())
+        transcript.turn(message.role, _text(message.content))
+        transcript.call_ids.extend(call.id for call in message.tool_calls or ())
         if message.role == "tool":
-            result_ids.append(message.tool_call_id or "")
+            transcript.result_ids.append(message.tool_call_id or "")
     choice = body.tool_choice
     stop = body.stop
     response_format = body.response_format
@@ -116,11 +112,7 @@ def seen_request(body: ChatBody, headers: dict[str, str]) -> SeenRequest:
         schema = response_format.json_schema.schema if response_format.json_schema else None
     authorization = headers.get("authorization", "")
     return SeenRequest(
-        system="\n".join(system),
-        roles=tuple(roles),
-        texts=tuple(texts),
-        tool_call_ids=tuple(call_ids),
-        tool_result_ids=tuple(result_ids),
+        **transcript.fields(),
         tool_names=tuple(tool.function.name for tool in body.tools or ()),
         tool_choice=choice.function.name if isinstance(choice, _Tool) else choice,
         temperature=body.temperature,
