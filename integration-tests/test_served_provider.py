@@ -63,8 +63,8 @@ async def test_two_agents_share_one_served_provider_model():
     assert [step.name for step in shouted.tool_calls] == ["shout"]
     assert answered.output == "Plain answer."
     # Priced by the served adapter's table, carried back over both MXP hops: $1 per 1k tokens.
-    assert abs(shouted.cost - (0.010 + 0.025)) < 1e-9
-    assert abs(answered.cost - 0.010) < 1e-9
+    assert shouted.cost == pytest.approx(0.010 + 0.025)
+    assert answered.cost == pytest.approx(0.010)
     # Three provider calls reached the fake, in the provider's wire format, with the key.
     assert len(fake.seen) == 3
     assert fake.seen[1].roles == ("user", "assistant", "tool")
