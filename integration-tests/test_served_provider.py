@@ -2,6 +2,8 @@
 server, the model agent serves that adapter, and two agents discovered through the registry
 share it — one of them running a tool the provider asked for, across every layer."""
 
+import pytest
+
 from mxp.bodies import format_address
 from mxp.registry import RegistryServer
 from mxp.transport import Endpoint
