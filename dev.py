@@ -29,6 +29,11 @@ UV_PIN = ROOT / "constraints" / "uv.txt"
 TOOLS = ROOT / ".tools"
 VENV = ROOT / ".venv"
 PACKAGE_VENVS = ROOT / ".venvs"
+WHEELS = ROOT / ".wheels"
+# Dependencies with no wheel on PyPI. Each is compiled once per checkout into .wheels/
+# (git-ignored) and every virtualenv installs that wheel: uv's cache does not reliably keep a
+# wheel it built from an sdist, and llama.cpp takes minutes to compile.
+BUILT_ONCE = ("llama-cpp-python",)
 TEST_TOOLS = ["pytest", "pytest-trio", "hypothesis"]
 DEV_TOOLS = [*TEST_TOOLS, "ruff", "pyright", "httpx"]
 # pytest exits 5 when it collected no test: a run that tests nothing must not pass.
@@ -239,7 +244,34 @@ def _make_venv(venv: Path) -> None:
 
 
 def _uv_pip_install(venv: Path, requirements: list[str]) -> None:
-    _run([_uv(), "pip", "install", "-q", "--python", _python(venv), "-c", str(PINS), *requirements])
+    wheels = ["--find-links", str(WHEELS)] if _prebuild(requirements) else []
+    options = ["-q", "--python", _python(venv), "-c", str(PINS), *wheels]
+    _run([_uv(), "pip", "install", *options, *requirements])
+
+
+def _prebuild(requirements: list[str]) -> bool:
+    """Compile the `BUILT_ONCE` dependencies that ``requirements`` (``-e DIR`` / ``--group
+    FILE:test`` options) may need, at their pinned versions, into .wheels/, once."""
+    manifests = [Path(r.rsplit(":", 1)[0]) for r in requirements if "pyproject.toml" in r]
+    manifests += [Path(r) / "pyproject.toml" for r in requirements if Path(r).is_dir()]
+    text = "".join(m.read_text(encoding="utf-8") for m in manifests if m.is_file())
+    pinned = dict(
+        line.split("==", 1)
+        for line in PINS.read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    built = False
+    for name in BUILT_ONCE:
+        version = pinned.get(name, "").split(";")[0].strip()
+        if not version or name not in text:
+            continue
+        stem = f"{name.replace('-', '_')}-{version}-"
+        if not any(wheel.name.startswith(stem) for wheel in WHEELS.glob("*.whl")):
+            print(f"dev.py: compiling {name}=={version} once into .wheels/ (minutes)", flush=True)
+            wheel = ["wheel", "-q", "--no-deps", "-w", str(WHEELS), f"{name}=={version}"]
+            _run([sys.executable, "-m", "pip", *wheel])
+        built = True
+    return built
 
 
 def _pytest(venv: Path, paths: list[str]) -> int:
