@@ -3,6 +3,7 @@ loopback server) and `FakeServerHarness` (the conformance harness skeleton aroun
 
 from __future__ import annotations
 
+import abc
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Final, Generic, Protocol, Self, TypedDict, TypeVar
 
@@ -39,7 +40,7 @@ class Closable(Protocol):
         ...
 
 
-class ScriptedFakeServer:
+class ScriptedFakeServer(abc.ABC):
     """A loopback `FakeHTTPServer` that answers from a script of `Reply`s; subclasses speak a
     provider's wire format in `_handle`.
 
@@ -140,8 +141,9 @@ class ScriptedFakeServer:
             await trio.sleep(reply.delay)
         return reply
 
+    @abc.abstractmethod
     async def _handle(self, request: HTTPRequest) -> HTTPResponse | StreamingResponse:
-        raise NotImplementedError
+        """Answer one HTTP request in the provider's wire format."""
 
 
 class AdapterSettings(TypedDict):
@@ -152,7 +154,7 @@ class AdapterSettings(TypedDict):
     prices: PriceTable | None
 
 
-class FakeServerHarness(Generic[FakeT, ModelT, ClientT]):
+class FakeServerHarness(abc.ABC, Generic[FakeT, ModelT, ClientT]):
     """The conformance `Harness` skeleton of an adapter talking to a `ScriptedFakeServer`.
 
     `model` starts a fresh fake (`_new_fake`) and builds the adapter against it
@@ -189,14 +191,17 @@ class FakeServerHarness(Generic[FakeT, ModelT, ClientT]):
         self._timeout: float | None = None
         self._client: ClientT | None = None
 
+    @abc.abstractmethod
     def _new_fake(self, replies: Sequence[Reply], *, cycle: bool) -> FakeT:
-        raise NotImplementedError
+        """A fake server that plays ``replies``."""
 
+    @abc.abstractmethod
     def _new_adapter(self, fake: FakeT, settings: AdapterSettings) -> ModelT:
-        raise NotImplementedError
+        """The adapter under test, aimed at ``fake``."""
 
+    @abc.abstractmethod
     def _new_client(self, fake: FakeT) -> ClientT:
-        raise NotImplementedError
+        """The raw SDK client `direct_call` uses, aimed at ``fake``."""
 
     @asynccontextmanager
     async def model(
