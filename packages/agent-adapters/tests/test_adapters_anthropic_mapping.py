@@ -31,7 +31,7 @@ from mxp_agents.adapters import (
     TransientModelError,
     UsageUpdate,
 )
-from mxp_agents.adapters._anthropic._errors import map_error, retry_after
+from mxp_agents.adapters._anthropic._errors import map_error
 from mxp_agents.adapters._anthropic._request import build_call
 from mxp_agents.adapters._anthropic._response import (
     finish_reason,
@@ -39,6 +39,7 @@ from mxp_agents.adapters._anthropic._response import (
     usage_from,
 )
 from mxp_agents.adapters._anthropic._stream import StreamTranslator
+from mxp_agents.adapters._retry_after import retry_after_seconds as retry_after
 from mxp_agents.primitives import Message, ToolCall, ToolDefinition, Usage
 
 MODEL = "claude-haiku-4-5"

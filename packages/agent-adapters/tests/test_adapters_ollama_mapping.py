@@ -29,7 +29,7 @@ from mxp_agents.adapters import (
     TransientModelError,
     UsageUpdate,
 )
-from mxp_agents.adapters._ollama._errors import ErrorContext, map_error, retry_after_seconds
+from mxp_agents.adapters._ollama._errors import ErrorContext, map_error
 from mxp_agents.adapters._ollama._request import chat_body, message_body, offered_tools
 from mxp_agents.adapters._ollama._response import (
     StreamMapper,
@@ -37,6 +37,7 @@ from mxp_agents.adapters._ollama._response import (
     new_call_id,
     response_of,
 )
+from mxp_agents.adapters._retry_after import retry_after_seconds
 from mxp_agents.adapters.ollama import DEFAULT_HOST, OllamaModel
 from mxp_agents.config import Secret
 from mxp_agents.primitives import Message, ToolCall, ToolDefinition, Usage

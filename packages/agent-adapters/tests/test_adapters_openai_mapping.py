@@ -35,10 +35,11 @@ from mxp_agents.adapters import (
     TransientModelError,
     UsageUpdate,
 )
-from mxp_agents.adapters._openai._errors import map_openai_error, retry_after_seconds
+from mxp_agents.adapters._openai._errors import map_openai_error
 from mxp_agents.adapters._openai._request import chat_params, message_param
 from mxp_agents.adapters._openai._response import finish_reason, response_of, usage_of_openai
 from mxp_agents.adapters._openai._stream import ChunkMapper
+from mxp_agents.adapters._retry_after import retry_after_seconds
 from mxp_agents.adapters.testing.conformance import Reply
 from mxp_agents.adapters.testing.fakes._openai_wire import chunk_events, completion_body
 from mxp_agents.primitives import Message, ToolCall, ToolDefinition, Usage

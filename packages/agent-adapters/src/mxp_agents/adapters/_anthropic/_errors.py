@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
-import math
 import re
-import time
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import anthropic
 import httpx2
@@ -25,11 +22,9 @@ from mxp_agents.adapters._errors import (
     TransientModelError,
 )
 from mxp_agents.adapters._redact import MASK, redact
+from mxp_agents.adapters._retry_after import retry_after_seconds
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-__all__ = ["map_error", "retry_after"]
+__all__ = ["map_error"]
 
 PROVIDER: Final = "anthropic"
 
@@ -110,7 +105,7 @@ def _status_error(error: anthropic.APIStatusError, model: str, secret: str | Non
     if kind in ("permission_error", "billing_error") or http_status in (402, 403):
         return make(PermissionDeniedError)
     if kind == "rate_limit_error" or http_status == 429:
-        seconds = retry_after(error.response.headers) if http_status == 429 else None
+        seconds = retry_after_seconds(error.response.headers) if http_status == 429 else None
         return RateLimitedError(
             message, retry_after=seconds, provider=PROVIDER, model=model, status_code=status
         )
@@ -158,31 +153,3 @@ def _clean(text: str, secret: str | None) -> str:
     if secret and len(secret) >= 4:
         text = text.replace(secret, MASK)
     return text
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date).
-
-    Example:
-        >>> retry_after({"retry-after": "7"}), retry_after({"retry-after-ms": "1500"})
-        (7.0, 1.5)
-    """
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            seconds = float(raw) / scale
-        except ValueError:
-            seconds = _date_delay(raw) if scale == 1.0 else None
-        if seconds is not None and math.isfinite(seconds):
-            return max(0.0, seconds)
-    return None
-
-
-def _date_delay(raw: str) -> float | None:
-    try:
-        moment = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return moment.timestamp() - time.time()

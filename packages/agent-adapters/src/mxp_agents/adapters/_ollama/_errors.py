@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
-import math
-import time
 from typing import TYPE_CHECKING, Final, TypeVar
 
 import httpx
@@ -25,11 +22,12 @@ from mxp_agents.adapters._errors import (
     TransientModelError,
 )
 from mxp_agents.adapters._redact import MASK, redact
+from mxp_agents.adapters._retry_after import retry_after_seconds
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["ErrorContext", "map_error", "retry_after_seconds"]
+__all__ = ["ErrorContext", "map_error"]
 
 _CONTEXT_MARKERS: Final = (
     "context length",
@@ -169,43 +167,6 @@ def _scrub(error: ollama.ResponseError, where: ErrorContext) -> None:
     # quote it) so that a logged traceback stays clean too.
     error.error = redact(where.clean(str(error.error)))
     error.args = tuple(redact(where.clean(a)) if isinstance(a, str) else a for a in error.args)
-
-
-def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """The wait an answer asks for: ``retry-after-ms`` (milliseconds), else ``retry-after``
-    (seconds, or an HTTP date); None when absent or unreadable.
-
-    Example:
-        >>> retry_after_seconds({"retry-after": "2.5"})
-        2.5
-        >>> retry_after_seconds({"retry-after-ms": "1500"})
-        1.5
-    """
-    milliseconds = _number(headers.get("retry-after-ms"))
-    if milliseconds is not None:
-        return milliseconds / 1000.0
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    seconds = _number(value)
-    if seconds is not None:
-        return seconds
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, moment.timestamp() - current)
-
-
-def _number(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    return number if math.isfinite(number) and number >= 0 else None
 
 
 def _headers_of(error: BaseException) -> Mapping[str, str]:

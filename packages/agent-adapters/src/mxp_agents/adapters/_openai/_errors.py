@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
-import math
-import time
 from collections.abc import Mapping
 from typing import Final
 
@@ -23,8 +20,9 @@ from mxp_agents.adapters._errors import (
     TransientModelError,
 )
 from mxp_agents.adapters._redact import MASK, redact
+from mxp_agents.adapters._retry_after import retry_after_seconds
 
-__all__ = ["map_openai_error", "retry_after_seconds"]
+__all__ = ["map_openai_error"]
 
 _CONTEXT_CODES: Final = frozenset({"context_length_exceeded", "string_above_max_length"})
 _FILTER_CODES: Final = frozenset({"content_policy_violation", "content_filter"})
@@ -168,33 +166,3 @@ def _mask_sdk_error(error: openai.APIError, secret: str | None) -> None:
     error.args = tuple(
         redact(_scrub(arg, secret)) if isinstance(arg, str) else arg for arg in error.args
     )
-
-
-def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """The wait a response asks for: ``retry-after-ms`` (milliseconds), else ``retry-after``
-    (seconds, or an HTTP date); None when neither is usable.
-
-    Example:
-        >>> retry_after_seconds({"retry-after-ms": "1500", "retry-after": "2"})
-        1.5
-        >>> retry_after_seconds({"retry-after": "3"})
-        3.0
-    """
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value) / scale
-        except ValueError:
-            continue
-        if math.isfinite(seconds) and seconds >= 0:
-            return seconds
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
