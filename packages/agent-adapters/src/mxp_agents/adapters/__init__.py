@@ -53,6 +53,7 @@ from mxp_agents.adapters._settings import (
     choose_provider,
     model_from_settings,
 )
+from mxp_agents.adapters._streams import close_stream
 
 if TYPE_CHECKING:
     from mxp_agents.adapters.anthropic import AnthropicModel
@@ -106,6 +107,7 @@ __all__ = [
     "TransientModelError",
     "UsageUpdate",
     "choose_provider",
+    "close_stream",
     "collect_response",
     "model_from_settings",
     "redact",

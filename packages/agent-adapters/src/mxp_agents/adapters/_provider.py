@@ -20,6 +20,7 @@ from mxp_agents.adapters._events import Finish, ModelEvent, UsageUpdate
 from mxp_agents.adapters._redact import redact
 from mxp_agents.adapters._request import ModelRequest
 from mxp_agents.adapters._retry import RetryPolicy
+from mxp_agents.adapters._streams import close_stream
 from mxp_agents.primitives import Usage
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ __all__ = ["ProviderModel"]
 
 T = TypeVar("T")
 
-_CLOSE_TIMEOUT: Final = 2.0  # seconds allowed to close a provider stream that was abandoned
 _DEFAULT_PRICES: Final = PriceTable()
 _CHARS_PER_TOKEN: Final = 4
 _CAUSE_CHARS: Final = 300
@@ -188,7 +188,7 @@ class ProviderModel(abc.ABC):
                     _raise(error, exc)
                 wait = delay
             finally:
-                await _close(events)
+                await close_stream(events)
             await trio.sleep(wait)
 
     async def aclose(self) -> None:
@@ -282,14 +282,6 @@ class ProviderModel(abc.ABC):
 
 async def _next(events: AsyncIterator[ModelEvent]) -> ModelEvent:
     return await anext(events)
-
-
-async def _close(events: AsyncIterator[ModelEvent]) -> None:
-    closer = getattr(events, "aclose", None)
-    if closer is None:
-        return
-    with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
-        await closer()
 
 
 def _raise(error: ModelError, cause: Exception) -> NoReturn:

@@ -5,27 +5,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 import msgspec
-import trio
 
 from mxp import MessageType
-from mxp_agents.adapters import ModelError
+from mxp_agents.adapters import ModelError, close_stream
 from mxp_agents.kernel._kernel_telemetry import KernelTelemetry
 from mxp_agents.kernel._model_errors import ModelStreamError, body_of
 from mxp_agents.kernel._model_wire import ModelCall, ModelInfo, parse_model_call
 from mxp_agents.primitives import random_agent_id
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    import trio
 
     import mxp
-    from mxp_agents.adapters import ModelAdapter, ModelEvent
+    from mxp_agents.adapters import ModelAdapter
     from mxp_agents.kernel._call_service import Accepted
     from mxp_agents.primitives import AgentId, CapabilityId
 
 __all__ = ["ModelService"]
 
 _encode: Final = msgspec.json.Encoder().encode
-_CLOSE_TIMEOUT: Final = 2.0  # seconds to close the adapter's stream after the caller left
 
 
 class ModelService:
@@ -132,12 +130,4 @@ class ModelService:
             KernelTelemetry.set_error(accepted.span, body.code, body.error)
             await send.send(_encode(ModelStreamError(**msgspec.structs.asdict(body))))
         finally:
-            await _close(events)
-
-
-async def _close(events: AsyncIterator[ModelEvent]) -> None:
-    closer = getattr(events, "aclose", None)
-    if closer is None:
-        return
-    with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_TIMEOUT):
-        await closer()
+            await close_stream(events)
