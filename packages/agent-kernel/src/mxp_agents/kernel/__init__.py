@@ -39,9 +39,20 @@ from mxp_agents.kernel._hooks import AgentHooks
 from mxp_agents.kernel._kernel import Kernel, current_kernel
 from mxp_agents.kernel._lifecycle import AgentState, InvalidTransition, Lifecycle, LifecycleEvent
 from mxp_agents.kernel._limits import RunLimits, StopReason
+from mxp_agents.kernel._memory_log import (
+    AnswerEntry,
+    ModelEntry,
+    ModelErrorEntry,
+    RunEntry,
+    TaskEntry,
+    ToolCallEntry,
+    ToolResultEntry,
+    entry_of,
+)
 from mxp_agents.kernel._model_server import ModelServer, serve_model
 from mxp_agents.kernel._model_wire import model_capability
 from mxp_agents.kernel._mxp_model import MxpModel
+from mxp_agents.kernel._replay import ReplayError
 from mxp_agents.kernel._result import RunResult, ToolCallRecord
 from mxp_agents.kernel._run import RunStream
 from mxp_agents.kernel._scheduler import Scheduler
@@ -56,6 +67,14 @@ from mxp_agents.kernel._scheduler_types import (
 )
 
 __all__ = [
+    "ReplayError",
+    "ToolResultEntry",
+    "ToolCallEntry",
+    "TaskEntry",
+    "RunEntry",
+    "ModelErrorEntry",
+    "ModelEntry",
+    "AnswerEntry",
     "Admission",
     "Agent",
     "AgentConfigError",
@@ -113,6 +132,7 @@ __all__ = [
     "ToolCallSummary",
     "call_agent",
     "current_kernel",
+    "entry_of",
     "peer_tool",
     "model_capability",
     "serve_model",

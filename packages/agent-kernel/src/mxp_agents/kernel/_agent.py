@@ -10,11 +10,14 @@ from mxp_agents.kernel import _telemetry as telemetry
 from mxp_agents.kernel._errors import AgentConfigError, KernelError, RunInputError
 from mxp_agents.kernel._limits import RunLimits, check_cost
 from mxp_agents.kernel._loop import Loop
+from mxp_agents.kernel._memory_log import MemoryLog
 from mxp_agents.kernel._output import OutputSpec
 from mxp_agents.kernel._prompt import Instructions, InstructionsLike, Task, assemble
+from mxp_agents.kernel._replay import replay_run
 from mxp_agents.kernel._result import OutputT, RunResult
 from mxp_agents.kernel._run import RunSpec, RunStream
 from mxp_agents.kernel._tool_calls import ToolRunner
+from mxp_agents.memory import MemoryBus
 from mxp_agents.primitives import AgentId, InvalidValue, random_agent_id
 from mxp_agents.tools import Tool, ToolExecutor, ToolRegistry, ToolsError
 
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from mxp_agents.config import Secret
+    from mxp_agents.memory import Journal, JournalEntry, MemoryRecord
     from mxp_agents.primitives import CapabilityId, Message
     from mxp_agents.prompts import ContextWindow, Guardrails
     from mxp_agents.tools import AuditSinkLike
@@ -99,6 +103,7 @@ class Agent(Generic[OutputT]):
         id: AgentId | None = None,
         tool_choice: ToolChoice = "auto",
         reset_tool_choice: bool = True,
+        memory: MemoryBus | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -120,6 +125,7 @@ class Agent(Generic[OutputT]):
         id: AgentId | None = None,
         tool_choice: ToolChoice = "auto",
         reset_tool_choice: bool = True,
+        memory: MemoryBus | None = None,
     ) -> None: ...
     def __init__(
         self,
@@ -140,6 +146,7 @@ class Agent(Generic[OutputT]):
         id: AgentId | None = None,
         tool_choice: ToolChoice = "auto",
         reset_tool_choice: bool = True,
+        memory: MemoryBus | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
             raise AgentConfigError(f"name must be a non-blank str, got {name!r}")
@@ -152,6 +159,8 @@ class Agent(Generic[OutputT]):
             raise AgentConfigError(f"limits must be a RunLimits, got {type(limits).__name__}")
         _check_sampling(temperature, max_output_tokens)
         _check_tool_choice(tool_choice, reset_tool_choice)
+        if memory is not None and not isinstance(memory, MemoryBus):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise AgentConfigError(f"memory must be a MemoryBus, got {type(memory).__name__}")
         self._name = name
         self._id: AgentId = id if id is not None else random_agent_id()
         self._model = model
@@ -175,11 +184,15 @@ class Agent(Generic[OutputT]):
             )
         agent_id = str(self._id)
         telemetry.load()
+        self._memory = memory
+        log = MemoryLog(memory, agent_id=agent_id) if memory is not None else None
         self._loop = Loop(
             agent_id=agent_id,
             name=name,
             model=model,
-            tools=ToolRunner(executor, agent_id=agent_id, guardrails=guardrails, audit=audit),
+            tools=ToolRunner(
+                executor, agent_id=agent_id, guardrails=guardrails, audit=audit, memory=log
+            ),
             definitions=definitions,
             output=self._output,
             limits=limits,
@@ -188,6 +201,7 @@ class Agent(Generic[OutputT]):
             window=context_window,
             tool_choice=tool_choice,
             reset_tool_choice=reset_tool_choice,
+            memory=log,
         )
 
     @property
@@ -241,6 +255,16 @@ class Agent(Generic[OutputT]):
         return self._executor
 
     @property
+    def memory(self) -> MemoryBus | None:
+        """The `MemoryBus` every step of every run is written to, or None.
+
+        Example:
+            >>> agent.memory.recent(1)[0].channel  # doctest: +SKIP
+            <MemoryChannel.OUTPUT: 'output'>
+        """
+        return self._memory
+
+    @property
     def output_type(self) -> Any:
         """The structured output type, or None for text answers.
 
@@ -263,6 +287,7 @@ class Agent(Generic[OutputT]):
         temperature: float | None = None,
         max_output_tokens: int | None = None,
         max_cost: float | None = None,
+        memory_tags: Iterable[str] = (),
     ) -> RunResult[OutputT]:
         """Run the loop on ``task`` (a str, or messages) and return how it ended.
 
@@ -293,6 +318,7 @@ class Agent(Generic[OutputT]):
         check_cost(max_cost, RunInputError, "run(max_cost=...)")
         spec.temperature, spec.max_output_tokens = temperature, max_output_tokens
         spec.max_cost = max_cost
+        spec.memory_tags = _memory_tags(memory_tags)
         return await self._loop.run(spec, None, None)
 
     def run_stream(
@@ -308,6 +334,7 @@ class Agent(Generic[OutputT]):
         temperature: float | None = None,
         max_output_tokens: int | None = None,
         max_cost: float | None = None,
+        memory_tags: Iterable[str] = (),
     ) -> RunStream[OutputT]:
         """Like `run`, streaming the model and reporting each step as a `RunEvent`.
 
@@ -328,7 +355,33 @@ class Agent(Generic[OutputT]):
         check_cost(max_cost, RunInputError, "run_stream(max_cost=...)")
         spec.temperature, spec.max_output_tokens = temperature, max_output_tokens
         spec.max_cost = max_cost
+        spec.memory_tags = _memory_tags(memory_tags)
         return RunStream(self._loop, spec)
+
+    async def replay(
+        self,
+        source: Journal | Iterable[JournalEntry | MemoryRecord],
+        *,
+        run_id: str | None = None,
+    ) -> RunResult[OutputT]:
+        """Re-execute a recorded run from its memory records: no model or tool is called.
+
+        ``source`` is a `Journal` (then ``run_id`` names the run) or the run's records or
+        journal entries (from any journal, e.g. one read over MXP). The loop runs again with
+        the recorded task and options; each model call gets the recorded response, each tool
+        call the recorded result. The result must match the recorded answer.
+
+        Raises:
+            ReplayError: the records hold no such run, or the replay diverged from the
+                recording (another model call or tool call than recorded, another answer) —
+                the message says where.
+
+        Example:
+            >>> replayed = await agent.replay(journal, run_id=result.run_id)  # doctest: +SKIP
+            >>> replayed.output == result.output  # doctest: +SKIP
+            True
+        """
+        return await replay_run(self._loop, source, run_id)
 
     def _spec(
         self,
@@ -351,6 +404,16 @@ class Agent(Generic[OutputT]):
 
     def __repr__(self) -> str:
         return f"Agent(name={self._name!r}, id={str(self._id)!r}, model={self._model.model_name!r})"
+
+
+def _memory_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(tags, str):
+        raise RunInputError("memory_tags must be a collection of str, not a str")
+    chosen = tuple(tags)
+    for index, tag in enumerate(chosen):
+        if not isinstance(tag, str) or not tag.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise RunInputError(f"memory tags must be non-blank str, got {tag!r} - at $[{index}]")
+    return chosen
 
 
 def _registry(tools: Iterable[Tool]) -> ToolRegistry:

@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
     from mxp_agents.adapters import ModelAdapter, ModelResponse, ResponseFormat
+    from mxp_agents.kernel._memory_log import MemoryLog
     from mxp_agents.kernel._run import RunControl, RunSpec
-    from mxp_agents.kernel._tool_calls import ToolRunner
+    from mxp_agents.kernel._tool_calls import Executes, ToolRunner
     from mxp_agents.primitives import ToolDefinition
     from mxp_agents.prompts import ContextWindow
 
@@ -64,6 +65,7 @@ class Loop:
         "definitions",
         "limits",
         "max_output_tokens",
+        "memory",
         "reset_tool_choice",
         "response_format",
         "temperature",
@@ -86,8 +88,10 @@ class Loop:
         window: ContextWindow | None,
         tool_choice: ToolChoice = "auto",
         reset_tool_choice: bool = True,
+        memory: MemoryLog | None = None,
     ) -> None:
         self.agent_id = agent_id
+        self.memory = memory
         self._name = name
         self._model = model
         self._tools = tools
@@ -100,6 +104,28 @@ class Loop:
         self.window = window
         self.tool_choice: ToolChoice = tool_choice
         self.reset_tool_choice = reset_tool_choice
+
+    def replaying(self, model: ModelAdapter, executor: Executes) -> Loop:
+        """The same loop with another model and tool runner and no memory (for replays).
+
+        Example:
+            >>> loop.replaying(recorded_model, recorded_tools).memory is None  # doctest: +SKIP
+            True
+        """
+        return Loop(
+            agent_id=self.agent_id,
+            name=self._name,
+            model=model,
+            tools=self._tools.replaying(executor),
+            definitions=self.definitions,
+            output=self._output,
+            limits=self.limits,
+            temperature=self.temperature,
+            max_output_tokens=self.max_output_tokens,
+            window=self.window,
+            tool_choice=self.tool_choice,
+            reset_tool_choice=self.reset_tool_choice,
+        )
 
     async def run(
         self, spec: RunSpec, emit: Emit | None, control: RunControl | None
@@ -125,10 +151,9 @@ class Loop:
         tracer = telemetry.current_tracer()
         if tracer is None:
             with scope:
-                if emit is not None:
-                    await emit(RunStarted(spec.run_id, self._name, self.agent_id))
+                await self._started(spec, emit)
                 outcome = await self._turns(state, spec, emit, None)
-            return self._result(spec, state, self._ending(outcome, scope, control))
+            return await self._finished(spec, state, self._ending(outcome, scope, control))
         span = tracer.start_span("agent.run")
         if span.is_recording():
             span.set_attributes(
@@ -138,10 +163,9 @@ class Loop:
             )
         with telemetry.SpanScope(span):
             with scope:
-                if emit is not None:
-                    await emit(RunStarted(spec.run_id, self._name, self.agent_id))
+                await self._started(spec, emit)
                 outcome = await self._turns(state, spec, emit, tracer)
-            result = self._result(spec, state, self._ending(outcome, scope, control))
+            result = await self._finished(spec, state, self._ending(outcome, scope, control))
             if span.is_recording():
                 span.set_attributes(telemetry.usage_attributes(result.usage))
                 span.set_attribute("agent.stop_reason", result.stop_reason.value)
@@ -149,6 +173,18 @@ class Loop:
                 if result.error is not None:
                     telemetry.fail(span, result.error)
             return result
+
+    async def _started(self, spec: RunSpec, emit: Emit | None) -> None:
+        if emit is not None:
+            await emit(RunStarted(spec.run_id, self._name, self.agent_id))
+        if self.memory is not None:
+            await self.memory.task(spec)
+
+    async def _finished(self, spec: RunSpec, state: RunState, outcome: _Outcome) -> RunResult[Any]:
+        result = self._result(spec, state, outcome)
+        if self.memory is not None:
+            await self.memory.answer(spec, result)
+        return result
 
     def _ending(
         self, outcome: _Outcome | None, scope: trio.CancelScope, control: RunControl | None
@@ -217,6 +253,8 @@ class Loop:
             try:
                 response = await self._call(request, emit, tracer, state.steps)
             except ModelError as error:
+                if self.memory is not None:
+                    await self.memory.model_error(spec, state.steps, error)
                 return StopReason.MODEL_ERROR, f"model call {state.steps} failed: {error}", None
             usage = response.usage
             state.input += usage.input_tokens
@@ -224,6 +262,8 @@ class Loop:
             state.reported = usage.input_tokens and usage.input_tokens + usage.output_tokens
             if response.cost is not None:
                 state.cost = response.cost + (state.cost or 0.0)
+            if self.memory is not None:
+                await self.memory.model_response(spec, state.steps, response)
             messages.append(assistant_message(response))
             state.mark = len(messages)
             if emit is not None:

@@ -41,6 +41,7 @@ class RunSpec:
         "hits",
         "max_cost",
         "max_output_tokens",
+        "memory_tags",
         "messages",
         "metadata",
         "run_id",
@@ -68,6 +69,7 @@ class RunSpec:
         self.temperature = temperature
         self.max_output_tokens = max_output_tokens
         self.max_cost: float | None = None  # None: the agent's limits.max_cost
+        self.memory_tags: tuple[str, ...] = ()  # tags on every memory record of the run
 
 
 class RunState:

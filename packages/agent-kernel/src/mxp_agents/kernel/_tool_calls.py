@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
@@ -15,18 +15,39 @@ from mxp_agents.prompts import GuardrailViolation
 from mxp_agents.tools import ToolAuditEvent, ToolAuditSink
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Sequence
+    from collections.abc import Callable, Coroutine, Mapping, Sequence
 
     from opentelemetry.trace import Tracer
 
     from mxp_agents.kernel._loop import Emit
+    from mxp_agents.kernel._memory_log import MemoryLog
     from mxp_agents.kernel._run import RunSpec, RunState
     from mxp_agents.prompts import GuardrailHit, Guardrails
-    from mxp_agents.tools import AuditSinkLike, ToolExecutor
+    from mxp_agents.tools import AuditSinkLike
 
-__all__ = ["ToolRunner"]
+__all__ = ["Executes", "ToolRunner"]
 
 _Prepared = tuple[ToolCall, ToolResult | None]  # the call to run, or the result refusing it
+
+
+class Executes(Protocol):
+    """What runs a tool call: a `ToolExecutor`, or the recorded results of a replay.
+
+    Example:
+        >>> result = await executor.execute(call, agent_id="a", run_id="r")  # doctest: +SKIP
+    """
+
+    async def execute(
+        self,
+        call: ToolCall,
+        *,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        trace_id: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> ToolResult:
+        """The result of ``call`` (errors come back as error results)."""
+        ...
 
 
 class ToolRunner:
@@ -41,17 +62,19 @@ class ToolRunner:
         >>> await runner.run(response.tool_calls, state, spec, None, None)  # doctest: +SKIP
     """
 
-    __slots__ = ("_agent_id", "_audit", "_executor", "_guardrails")
+    __slots__ = ("_agent_id", "_audit", "_executor", "_guardrails", "_memory")
 
     def __init__(
         self,
-        executor: ToolExecutor,
+        executor: Executes,
         *,
         agent_id: str,
         guardrails: Guardrails | None,
         audit: AuditSinkLike | None,
+        memory: MemoryLog | None = None,
     ) -> None:
         self._executor = executor
+        self._memory = memory
         self._agent_id = agent_id
         self._guardrails = guardrails
         emit: Callable[[ToolAuditEvent], object] | None = None
@@ -60,6 +83,16 @@ class ToolRunner:
         elif audit is not None:
             emit = audit
         self._audit = emit
+
+    def replaying(self, executor: Executes) -> ToolRunner:
+        """The same guardrails with another executor, no audit trail and no memory (replays).
+
+        Example:
+            >>> runner.replaying(recorded_results)  # doctest: +SKIP
+        """
+        return ToolRunner(
+            executor, agent_id=self._agent_id, guardrails=self._guardrails, audit=None
+        )
 
     async def run(
         self,
@@ -80,15 +113,16 @@ class ToolRunner:
         if emit is not None:
             for call, _ in prepared:
                 await emit(ToolCallStarted(call))
+        step = state.steps
         if len(prepared) == 1:
-            record = await self._one(prepared[0], spec, emit, tracer)
+            record = await self._one(prepared[0], spec, emit, tracer, step)
             state.records.append(record)
             state.messages.append(tool_message(record.result))
             return
         slots: list[ToolCallRecord | None] = [None] * len(prepared)
 
         async def run_slot(index: int) -> None:
-            slots[index] = await self._one(prepared[index], spec, emit, tracer)
+            slots[index] = await self._one(prepared[index], spec, emit, tracer, step)
 
         try:
             async with trio.open_nursery() as nursery:
@@ -101,9 +135,17 @@ class ToolRunner:
                     state.messages.append(tool_message(record.result))
 
     async def _one(
-        self, item: _Prepared, spec: RunSpec, emit: Emit | None, tracer: Tracer | None
+        self,
+        item: _Prepared,
+        spec: RunSpec,
+        emit: Emit | None,
+        tracer: Tracer | None,
+        step: int,
     ) -> ToolCallRecord:
         call, refused = item
+        memory = self._memory
+        if memory is not None:
+            await memory.tool_call(spec, step, call)
         started = trio.current_time()
         if refused is not None:
             result = refused
@@ -117,6 +159,8 @@ class ToolRunner:
                 result = await self._execute(call, spec)
                 telemetry.tool_outcome(span, result)
         duration = trio.current_time() - started
+        if memory is not None:
+            await memory.tool_result(spec, step, result, duration)
         if emit is not None:
             await emit(ToolCallFinished(call, result, duration))
         return ToolCallRecord(call, result, duration)

@@ -62,11 +62,11 @@ class Retention(msgspec.Struct, frozen=True):
 
     def __post_init__(self) -> None:
         size: object = self.max_bytes
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise InvalidRecord(f"max_bytes must be an int >= 1, got {size!r}", "$.max_bytes")
         age: object = self.max_age
         if age is not None and (
-            isinstance(age, bool) or not isinstance(age, int | float) or not age > 0
+            isinstance(age, bool) or not isinstance(age, int | float) or not age > 0  # pyright: ignore[reportUnnecessaryIsInstance]
         ):
             raise InvalidRecord(f"max_age must be seconds > 0, got {age!r}", "$.max_age")
 

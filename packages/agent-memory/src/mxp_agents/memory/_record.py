@@ -7,7 +7,7 @@ import math
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -78,7 +78,7 @@ class MemoryRecord(msgspec.Struct, frozen=True):
     def __post_init__(self) -> None:
         set_ = msgspec.structs.force_setattr
         channel: object = self.channel
-        if not isinstance(channel, MemoryChannel):
+        if not isinstance(channel, MemoryChannel):  # pyright: ignore[reportUnnecessaryIsInstance]
             try:
                 set_(self, "channel", MemoryChannel(channel))
             except ValueError:
@@ -88,7 +88,7 @@ class MemoryRecord(msgspec.Struct, frozen=True):
                 ) from None
         _check_label(self.channel, self.label)
         tags: object = self.tags
-        if not isinstance(tags, tuple):
+        if not isinstance(tags, tuple):  # pyright: ignore[reportUnnecessaryIsInstance]
             if isinstance(tags, str) or not isinstance(tags, list | set | frozenset):
                 raise InvalidRecord(f"tags must be a tuple of str, got {kind_of(tags)}", "$.tags")
             set_(self, "tags", tags := tuple(tags))  # pyright: ignore[reportUnknownArgumentType]
@@ -98,7 +98,7 @@ class MemoryRecord(msgspec.Struct, frozen=True):
             if not tag.strip():
                 raise InvalidRecord("tag must not be blank", f"$.tags[{index}]")
         metadata: object = self.metadata
-        if not isinstance(metadata, dict):
+        if not isinstance(metadata, dict):  # pyright: ignore[reportUnnecessaryIsInstance]
             if not isinstance(metadata, Mapping):
                 raise InvalidRecord(f"expected object, got {kind_of(metadata)}", "$.metadata")
             set_(self, "metadata", dict(metadata))  # pyright: ignore[reportUnknownArgumentType]
@@ -110,10 +110,10 @@ class MemoryRecord(msgspec.Struct, frozen=True):
         _check_optional_text(self.run_id, "$.run_id", "run_id")
         _check_optional_text(self.agent_id, "$.agent_id", "agent_id")
         step: object = self.step
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise InvalidRecord(f"step must be an int >= 0, got {step!r}", "$.step")
         record_id: object = self.id
-        if not isinstance(record_id, uuid.UUID):
+        if not isinstance(record_id, uuid.UUID):  # pyright: ignore[reportUnnecessaryIsInstance]
             try:
                 set_(self, "id", uuid.UUID(str(record_id)))
             except ValueError:
@@ -121,7 +121,7 @@ class MemoryRecord(msgspec.Struct, frozen=True):
         stamp: object = self.timestamp
         if (
             isinstance(stamp, bool)
-            or not isinstance(stamp, int | float)
+            or not isinstance(stamp, int | float)  # pyright: ignore[reportUnnecessaryIsInstance]
             or not math.isfinite(stamp)
             or stamp < 0
         ):
@@ -140,8 +140,8 @@ class MemoryRecord(msgspec.Struct, frozen=True):
         return SENSITIVE in self.tags
 
     def text(self) -> str:
-        """The record as text, for embedding: a str payload as is, ``payload["text"]`` when
-        that is a str, UTF-8 bytes decoded, anything else as compact JSON.
+        """The record as text, for embedding: a str payload as is, its ``"text"`` key or
+        attribute when that is a str, UTF-8 bytes decoded, anything else as compact JSON.
 
         Example:
             >>> MemoryRecord(MemoryChannel.TOOL, {"n": 1}).text()
@@ -151,11 +151,15 @@ class MemoryRecord(msgspec.Struct, frozen=True):
         if isinstance(payload, str):
             return payload
         if isinstance(payload, dict):
-            text: object = payload.get("text")  # pyright: ignore[reportUnknownMemberType]
+            text: object = cast("dict[str, object]", payload).get("text")
+            if isinstance(text, str):
+                return text
+        if isinstance(payload, msgspec.Struct):
+            text = getattr(payload, "text", None)
             if isinstance(text, str):
                 return text
         if isinstance(payload, bytes | bytearray | memoryview):
-            return bytes(payload).decode("utf-8", "replace")
+            return bytes(payload).decode("utf-8", "replace")  # pyright: ignore[reportUnknownArgumentType]
         return _json_encoder.encode(payload).decode("utf-8")
 
 

@@ -71,10 +71,10 @@ class VectorQuery(msgspec.Struct, frozen=True):
 
     def __post_init__(self) -> None:
         top_k: object = self.top_k
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:  # pyright: ignore[reportUnnecessaryIsInstance]
             raise InvalidRecord(f"top_k must be an int >= 1, got {top_k!r}", "$.top_k")
         metric: object = self.metric
-        if metric is not None and not isinstance(metric, Metric):
+        if metric is not None and not isinstance(metric, Metric):  # pyright: ignore[reportUnnecessaryIsInstance]
             try:
                 msgspec.structs.force_setattr(self, "metric", Metric(metric))
             except ValueError:
@@ -168,7 +168,7 @@ def _check_tags(tags: object) -> None:
         raise InvalidRecord(f"tags must be a tuple of str, got {kind_of(tags)}", "$.tags")
     for index, tag in enumerate(tags):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
         if not isinstance(tag, str):
-            raise InvalidRecord(f"expected str, got {kind_of(tag)}", f"$.tags[{index}]")
+            raise InvalidRecord(f"expected str, got {kind_of(tag)}", f"$.tags[{index}]")  # pyright: ignore[reportUnknownArgumentType]
         if not tag.strip():
             raise InvalidRecord("tag must not be blank", f"$.tags[{index}]")
 

@@ -1,0 +1,60 @@
+"""The test kit of ``mxp_agents.memory``: conformance suites for every seam and test helpers.
+
+- Conformance suites a backend runs against itself: `run_journal_check` /
+  `journal_check_names` (a `Journal`), `run_vector_check` / `vector_check_names` (a
+  `VectorStore`), `run_embedder_check` / `embedder_check_names` (an `Embedder`).
+- `HashEmbedder`: a deterministic embedder without a model (feature hashing), for tests.
+- `TemporaryPostgres`: a throwaway PostgreSQL server on 127.0.0.1 from the system's binaries.
+
+Example:
+    >>> import pytest
+    >>> from mxp_agents.memory.testing import journal_check_names, run_journal_check
+    >>> @pytest.mark.parametrize("check", journal_check_names())
+    ... async def test_my_journal(check, tmp_path):
+    ...     await run_journal_check(check, lambda: MyJournal.opened(tmp_path))
+"""
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mxp_agents.memory.testing._embedder_suite import embedder_check_names, run_embedder_check
+    from mxp_agents.memory.testing._hash_embedder import HashEmbedder
+    from mxp_agents.memory.testing._journal_suite import journal_check_names, run_journal_check
+    from mxp_agents.memory.testing._postgres_server import TemporaryPostgres
+    from mxp_agents.memory.testing._vector_suite import run_vector_check, vector_check_names
+
+__all__ = [
+    "HashEmbedder",
+    "TemporaryPostgres",
+    "embedder_check_names",
+    "journal_check_names",
+    "run_embedder_check",
+    "run_journal_check",
+    "run_vector_check",
+    "vector_check_names",
+]
+
+_LAZY = {
+    "HashEmbedder": "_hash_embedder",
+    "TemporaryPostgres": "_postgres_server",
+    "embedder_check_names": "_embedder_suite",
+    "journal_check_names": "_journal_suite",
+    "run_embedder_check": "_embedder_suite",
+    "run_journal_check": "_journal_suite",
+    "run_vector_check": "_vector_suite",
+    "vector_check_names": "_vector_suite",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
