@@ -39,6 +39,7 @@ from mxp_agents.kernel._hooks import AgentHooks
 from mxp_agents.kernel._kernel import Kernel, current_kernel
 from mxp_agents.kernel._lifecycle import AgentState, InvalidTransition, Lifecycle, LifecycleEvent
 from mxp_agents.kernel._limits import RunLimits, StopReason
+from mxp_agents.kernel._memory_errors import MemoryServiceError
 from mxp_agents.kernel._memory_log import (
     AnswerEntry,
     ModelEntry,
@@ -49,9 +50,17 @@ from mxp_agents.kernel._memory_log import (
     ToolResultEntry,
     entry_of,
 )
+from mxp_agents.kernel._memory_server import (
+    JOURNAL_CAPABILITY,
+    VECTORS_CAPABILITY,
+    MemoryServer,
+    serve_memory,
+)
 from mxp_agents.kernel._model_server import ModelServer, serve_model
 from mxp_agents.kernel._model_wire import model_capability
+from mxp_agents.kernel._mxp_journal import MxpJournal
 from mxp_agents.kernel._mxp_model import MxpModel
+from mxp_agents.kernel._mxp_vector_store import MxpVectorStore
 from mxp_agents.kernel._replay import ReplayError
 from mxp_agents.kernel._result import RunResult, ToolCallRecord
 from mxp_agents.kernel._run import RunStream
@@ -67,6 +76,12 @@ from mxp_agents.kernel._scheduler_types import (
 )
 
 __all__ = [
+    "VECTORS_CAPABILITY",
+    "JOURNAL_CAPABILITY",
+    "MxpVectorStore",
+    "MxpJournal",
+    "MemoryServer",
+    "MemoryServiceError",
     "ReplayError",
     "ToolResultEntry",
     "ToolCallEntry",
@@ -135,6 +150,7 @@ __all__ = [
     "entry_of",
     "peer_tool",
     "model_capability",
+    "serve_memory",
     "serve_model",
     "stream_agent",
 ]
