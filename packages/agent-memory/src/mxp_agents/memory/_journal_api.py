@@ -49,8 +49,9 @@ class JournalEntry(msgspec.Struct, frozen=True):
 
 class Retention(msgspec.Struct, frozen=True):
     """How much history a journal keeps: at most ``max_bytes`` and records younger than
-    ``max_age`` seconds (None: no bound). Only whole segments (files) or whole runs' oldest rows
-    (PostgreSQL) go, oldest first; the newest records are always kept.
+    ``max_age`` seconds (None: no bound). The oldest records go first, as a prefix of offsets —
+    whole sealed segments for files, the oldest rows for PostgreSQL — and the newest records are
+    always kept; offsets are never renumbered.
 
     Example:
         >>> Retention(max_bytes=1 << 30, max_age=7 * 86400).max_bytes

@@ -20,12 +20,16 @@ if TYPE_CHECKING:
     from mxp_agents.memory.testing._embedder_suite import embedder_check_names, run_embedder_check
     from mxp_agents.memory.testing._hash_embedder import HashEmbedder
     from mxp_agents.memory.testing._journal_suite import journal_check_names, run_journal_check
-    from mxp_agents.memory.testing._postgres_server import TemporaryPostgres
+    from mxp_agents.memory.testing._postgres_server import (
+        TemporaryPostgres,
+        TemporaryPostgresError,
+    )
     from mxp_agents.memory.testing._vector_suite import run_vector_check, vector_check_names
 
 __all__ = [
     "HashEmbedder",
     "TemporaryPostgres",
+    "TemporaryPostgresError",
     "embedder_check_names",
     "journal_check_names",
     "run_embedder_check",
@@ -37,6 +41,7 @@ __all__ = [
 _LAZY = {
     "HashEmbedder": "_hash_embedder",
     "TemporaryPostgres": "_postgres_server",
+    "TemporaryPostgresError": "_postgres_server",
     "embedder_check_names": "_embedder_suite",
     "journal_check_names": "_journal_suite",
     "run_embedder_check": "_embedder_suite",
