@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from mxp_agents.memory._local import LocalEmbedder
     from mxp_agents.memory._postgres import PostgresJournal
     from mxp_agents.memory._ring import RingBuffer, RingStats
+    from mxp_agents.memory._settings import MemorySettings, open_memory
     from mxp_agents.memory._vectors import EmbeddedVectorStore
 
 __version__ = "0.1.0"
@@ -71,6 +72,7 @@ __all__ = [
     "LocalEmbedder",
     "MemoryBus",
     "MemoryChannel",
+    "MemorySettings",
     "MemoryRecord",
     "Metric",
     "PostgresJournal",
@@ -85,6 +87,7 @@ __all__ = [
     "VectorStore",
     "VectorStoreError",
     "WriteReceipt",
+    "open_memory",
 ]
 
 # name -> (private module, the extra whose dependencies it imports, or None)
@@ -102,6 +105,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "RingBuffer": ("_ring", None),
     "RingStats": ("_ring", None),
     "WriteReceipt": ("_bus", None),
+    "MemorySettings": ("_settings", None),
+    "open_memory": ("_settings", None),
 }
 
 
