@@ -40,7 +40,7 @@ from mxp_agents.memory._vector_api import Metric, VectorMatch, VectorPoint, Vect
 if TYPE_CHECKING:
     from mxp_agents.memory._bus import MemoryBus, WriteReceipt
     from mxp_agents.memory._cached_embedder import CachedEmbedder
-    from mxp_agents.memory._file import FileJournal, RecoveryReport
+    from mxp_agents.memory._file import FileJournal, JournalStats, RecoveryReport
     from mxp_agents.memory._gate import BoundaryGate, Destination, GateCheck
     from mxp_agents.memory._local import LocalEmbedder
     from mxp_agents.memory._postgres import PostgresJournal
@@ -69,6 +69,7 @@ __all__ = [
     "JournalCorrupted",
     "JournalEntry",
     "JournalError",
+    "JournalStats",
     "LocalEmbedder",
     "MemoryBus",
     "MemoryChannel",
@@ -102,6 +103,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "MemoryBus": ("_bus", None),
     "PostgresJournal": ("_postgres", "postgres"),
     "RecoveryReport": ("_file", None),
+    "JournalStats": ("_file", None),
     "RingBuffer": ("_ring", None),
     "RingStats": ("_ring", None),
     "WriteReceipt": ("_bus", None),

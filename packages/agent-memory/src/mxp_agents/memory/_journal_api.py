@@ -80,7 +80,7 @@ class Journal(Protocol):
     yields entries in offset order, filtered by run, time range (``since <= timestamp <
     until``) and first offset; it raises `JournalCorrupted` at damage it finds, after the
     entries before it. ``flush`` makes every append so far durable whatever the mode.
-    `mxp_agents.memory.testing.check_journal` is the conformance suite a backend runs.
+    `mxp_agents.memory.testing.run_journal_check` runs the conformance suite on a backend.
 
     Example:
         >>> offset = await journal.append(MemoryRecord(MemoryChannel.INPUT, "hi", run_id="r1"))

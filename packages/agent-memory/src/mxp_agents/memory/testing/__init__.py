@@ -17,16 +17,35 @@ Example:
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mxp_agents.memory.testing._embedder_suite import embedder_check_names, run_embedder_check
+    from mxp_agents.memory.testing._embedder_suite import (
+        EmbedderCheckFailed,
+        embedder_check_names,
+        run_embedder_check,
+    )
     from mxp_agents.memory.testing._hash_embedder import HashEmbedder
-    from mxp_agents.memory.testing._journal_suite import journal_check_names, run_journal_check
+    from mxp_agents.memory.testing._journal_suite import (
+        JournalConformanceFailure,
+        check_journal,
+        journal_check_names,
+        run_journal_check,
+    )
     from mxp_agents.memory.testing._postgres_server import (
         TemporaryPostgres,
         TemporaryPostgresError,
     )
-    from mxp_agents.memory.testing._vector_suite import run_vector_check, vector_check_names
+    from mxp_agents.memory.testing._vector_suite import (
+        VectorConformanceFailure,
+        check_vector_store,
+        run_vector_check,
+        vector_check_names,
+    )
 
 __all__ = [
+    "EmbedderCheckFailed",
+    "JournalConformanceFailure",
+    "VectorConformanceFailure",
+    "check_journal",
+    "check_vector_store",
     "HashEmbedder",
     "TemporaryPostgres",
     "TemporaryPostgresError",
@@ -39,6 +58,11 @@ __all__ = [
 ]
 
 _LAZY = {
+    "EmbedderCheckFailed": "_embedder_suite",
+    "JournalConformanceFailure": "_journal_suite",
+    "VectorConformanceFailure": "_vector_suite",
+    "check_journal": "_journal_suite",
+    "check_vector_store": "_vector_suite",
     "HashEmbedder": "_hash_embedder",
     "TemporaryPostgres": "_postgres_server",
     "TemporaryPostgresError": "_postgres_server",
