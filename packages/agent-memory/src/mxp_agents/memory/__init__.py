@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from mxp_agents.memory._postgres import PostgresJournal
     from mxp_agents.memory._ring import RingBuffer, RingStats
     from mxp_agents.memory._settings import MemorySettings, open_memory
-    from mxp_agents.memory._vectors import EmbeddedVectorStore
+    from mxp_agents.memory._vectors import EmbeddedVectorStore, HnswOptions, VectorStoreStats
 
 __version__ = "0.1.0"
 
@@ -63,6 +63,7 @@ __all__ = [
     "FileJournal",
     "GateBlocked",
     "GateCheck",
+    "HnswOptions",
     "InvalidRecord",
     "Journal",
     "JournalClosed",
@@ -87,6 +88,7 @@ __all__ = [
     "VectorQuery",
     "VectorStore",
     "VectorStoreError",
+    "VectorStoreStats",
     "WriteReceipt",
     "open_memory",
 ]
@@ -97,6 +99,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "CachedEmbedder": ("_cached_embedder", None),
     "Destination": ("_gate", None),
     "EmbeddedVectorStore": ("_vectors", "vectors"),
+    "HnswOptions": ("_vectors", "vectors"),
+    "VectorStoreStats": ("_vectors", "vectors"),
     "FileJournal": ("_file", None),
     "GateCheck": ("_gate", None),
     "LocalEmbedder": ("_local", "local"),

@@ -82,7 +82,8 @@ class JournalCorrupted(JournalError):
 
 
 class VectorStoreError(AgentMemoryError):
-    """A vector store operation failed (wrong dimensions, a backend or persistence error).
+    """A vector store operation failed: closed, a saved store that does not match or cannot be
+    read, a save that failed (bad input, wrong dimensions included, is `InvalidRecord`).
 
     Example:
         >>> issubclass(VectorStoreError, AgentMemoryError)
