@@ -57,10 +57,10 @@ from mxp_agents.adapters._streams import close_stream
 
 if TYPE_CHECKING:
     from mxp_agents.adapters.anthropic import AnthropicModel
-    from mxp_agents.adapters.gemini import GeminiModel
+    from mxp_agents.adapters.gemini import GeminiEmbedder, GeminiModel
     from mxp_agents.adapters.local import LocalModel
-    from mxp_agents.adapters.ollama import OllamaModel
-    from mxp_agents.adapters.openai import OpenAIModel
+    from mxp_agents.adapters.ollama import OllamaEmbedder, OllamaModel
+    from mxp_agents.adapters.openai import OpenAIEmbedder, OpenAIModel
 
 __version__ = "0.2.0"
 
@@ -77,6 +77,7 @@ __all__ = [
     "FallbackModel",
     "Finish",
     "FinishReason",
+    "GeminiEmbedder",
     "GeminiModel",
     "InvalidModelValue",
     "InvalidRequestError",
@@ -90,7 +91,9 @@ __all__ = [
     "ModelSettings",
     "ModelTimeoutError",
     "ModelUnavailableError",
+    "OllamaEmbedder",
     "OllamaModel",
+    "OpenAIEmbedder",
     "OpenAIModel",
     "PermissionDeniedError",
     "Price",
@@ -117,9 +120,12 @@ __all__ = [
 # mxp_agents.adapters` stays fast and works without any provider extra installed.
 _PROVIDERS = {
     "AnthropicModel": ("anthropic", "anthropic"),
+    "GeminiEmbedder": ("gemini", "gemini"),
     "GeminiModel": ("gemini", "gemini"),
     "LocalModel": ("local", "local"),
+    "OllamaEmbedder": ("ollama", "ollama"),
     "OllamaModel": ("ollama", "ollama"),
+    "OpenAIEmbedder": ("openai", "openai"),
     "OpenAIModel": ("openai", "openai"),
 }
 

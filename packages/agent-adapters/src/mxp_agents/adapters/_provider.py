@@ -24,7 +24,7 @@ from mxp_agents.adapters._streams import close_stream
 from mxp_agents.primitives import Usage
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
     from types import TracebackType
 
     from mxp_agents.adapters._response import ModelResponse
@@ -123,23 +123,34 @@ class ProviderModel(abc.ABC):
             >>> response = await model.complete(ModelRequest((Message.user("Hi"),)))
         """
         _check_request(request)
-        attempt = 0
+        response = await self.call_with_retries(lambda: self._complete_once(request))
+        if response.cost is None:
+            cost = self.prices.cost(self.provider, self._model, response.usage)
+            if cost is not None:
+                response = msgspec.structs.replace(response, cost=cost)
+        return response
+
+    async def call_with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run ``attempt`` (one SDK call) with this adapter's retries, timeout and error mapping.
+
+        What `complete` does around one call, for other calls on the same client (the
+        embedders use it): each attempt is bounded by ``timeout``, an SDK exception becomes a
+        `ModelError` (keys masked, not chained), and retryable errors are retried per ``retry``.
+
+        Example:
+            >>> reply = await model.call_with_retries(lambda: model.client.models.list())
+        """
+        tries = 0
         while True:
-            attempt += 1
+            tries += 1
             try:
-                response = await self._timed(self._complete_once(request))
+                return await self._timed(attempt())
             except Exception as exc:
                 error = self._translate(exc)
-                wait = self.retry.delay(attempt, error)
+                wait = self.retry.delay(tries, error)
                 if wait is None:
                     _raise(error, exc)
                 await trio.sleep(wait)
-                continue
-            if response.cost is None:
-                cost = self.prices.cost(self.provider, self._model, response.usage)
-                if cost is not None:
-                    response = msgspec.structs.replace(response, cost=cost)
-            return response
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelEvent]:
         """Stream the answer to ``request``: text and tool-call deltas, usage, one `Finish`.

@@ -16,5 +16,6 @@ Example:
 """
 
 from mxp_agents.adapters._gemini import GeminiModel
+from mxp_agents.adapters._gemini._embedder import GeminiEmbedder
 
-__all__ = ["GeminiModel"]
+__all__ = ["GeminiEmbedder", "GeminiModel"]

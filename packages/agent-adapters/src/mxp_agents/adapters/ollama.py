@@ -15,6 +15,7 @@ Example:
     'Hello! How can I help you today?'
 """
 
+from mxp_agents.adapters._ollama._embedder import OllamaEmbedder
 from mxp_agents.adapters._ollama._model import DEFAULT_HOST, OllamaModel
 
-__all__ = ["DEFAULT_HOST", "OllamaModel"]
+__all__ = ["DEFAULT_HOST", "OllamaEmbedder", "OllamaModel"]

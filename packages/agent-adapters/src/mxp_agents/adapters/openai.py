@@ -13,6 +13,7 @@ Example:
     'Paris.'
 """
 
+from mxp_agents.adapters._openai._embedder import OpenAIEmbedder
 from mxp_agents.adapters._openai._model import OpenAIModel
 
-__all__ = ["OpenAIModel"]
+__all__ = ["OpenAIEmbedder", "OpenAIModel"]

@@ -39,7 +39,7 @@ from mxp_agents.memory._vector_api import Metric, VectorMatch, VectorPoint, Vect
 
 if TYPE_CHECKING:
     from mxp_agents.memory._bus import MemoryBus, WriteReceipt
-    from mxp_agents.memory._cached_embedder import CachedEmbedder
+    from mxp_agents.memory._cached_embedder import CachedEmbedder, CacheStats
     from mxp_agents.memory._file import FileJournal, JournalStats, RecoveryReport
     from mxp_agents.memory._gate import BoundaryGate, Destination, GateCheck
     from mxp_agents.memory._local import LocalEmbedder
@@ -54,6 +54,7 @@ __all__ = [
     "SENSITIVE",
     "AgentMemoryError",
     "BoundaryGate",
+    "CacheStats",
     "CachedEmbedder",
     "Destination",
     "Durability",
@@ -97,6 +98,7 @@ __all__ = [
 _LAZY: dict[str, tuple[str, str | None]] = {
     "BoundaryGate": ("_gate", None),
     "CachedEmbedder": ("_cached_embedder", None),
+    "CacheStats": ("_cached_embedder", None),
     "Destination": ("_gate", None),
     "EmbeddedVectorStore": ("_vectors", "vectors"),
     "HnswOptions": ("_vectors", "vectors"),

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
 
     import httpx
+    from google import genai
     from google.genai import types
 
     from mxp_agents.adapters._cost import PriceTable
@@ -90,6 +91,16 @@ class GeminiModel(ProviderModel):
         )
         self._label = Label(self.provider, model)
         self._signatures: dict[str, bytes] = {}
+
+    @property
+    def client(self) -> genai.Client:
+        """The SDK client the adapter calls (SDK retries off; `GeminiEmbedder` shares it).
+
+        Example:
+            >>> GeminiModel(api_key="AIza-example").client.vertexai
+            False
+        """
+        return self._client
 
     async def _complete_once(self, request: ModelRequest) -> ModelResponse:
         contents, config = self._prepare(request)

@@ -119,6 +119,16 @@ class OllamaModel(ProviderModel):
         """
         return self._host
 
+    @property
+    def client(self) -> ollama.AsyncClient:
+        """The SDK client the adapter calls (`OllamaEmbedder` shares it).
+
+        Example:
+            >>> isinstance(OllamaModel().client, ollama.AsyncClient)
+            True
+        """
+        return self._client
+
     def __repr__(self) -> str:
         return f"OllamaModel(model={self.model_name!r}, host={self._host!r})"
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mxp_agents.adapters.testing.fakes._anthropic import AnthropicHarness, FakeAnthropic
+    from mxp_agents.adapters.testing.fakes._embed_wire import fake_vector
     from mxp_agents.adapters.testing.fakes._gemini import FakeGemini, GeminiHarness
     from mxp_agents.adapters.testing.fakes._local import LocalHarness
     from mxp_agents.adapters.testing.fakes._ollama import FakeOllama, OllamaHarness
@@ -34,6 +35,7 @@ __all__ = [
     "LocalHarness",
     "OllamaHarness",
     "OpenAIHarness",
+    "fake_vector",
 ]
 
 _MODULES = {
@@ -46,6 +48,7 @@ _MODULES = {
     "OllamaHarness": "_ollama",
     "FakeOpenAI": "_openai",
     "OpenAIHarness": "_openai",
+    "fake_vector": "_embed_wire",
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
@@ -14,6 +14,7 @@ from mxp_agents.adapters._gemini._client import build_client, default_http_clien
 from mxp_agents.adapters._gemini._model import GeminiModel
 from mxp_agents.adapters._gemini._request import to_config, to_contents
 from mxp_agents.adapters.testing.conformance import FEATURES, ErrorReply
+from mxp_agents.adapters.testing.fakes._embed_wire import gemini_batch_embed, gemini_embed
 from mxp_agents.adapters.testing.fakes._gemini_seen import (
     decode_body,
     missing_signature,
@@ -26,6 +27,7 @@ from mxp_agents.adapters.testing.fakes._gemini_wire import (
     error_response,
 )
 from mxp_agents.adapters.testing.fakes._scripted_server import (
+    DEFAULT_EMBED_DIMENSIONS,
     EXHAUSTED,
     AdapterSettings,
     FakeServerHarness,
@@ -47,6 +49,9 @@ __all__ = ["FakeGemini", "GeminiHarness"]
 
 _PATH: Final = re.compile(
     r"/(v1beta|v1|v1alpha)/models/([^/:]+):(generateContent|streamGenerateContent)"
+)
+_EMBED_PATH: Final = re.compile(
+    r"/(v1beta|v1|v1alpha)/models/([^/:]+):(embedContent|batchEmbedContents)"
 )
 _NO_SIGNATURE: Final = (
     "Function call is missing a thought_signature in functionCall parts. This is required for "
@@ -70,7 +75,10 @@ class FakeGemini(ScriptedFakeServer):
     candidates). Past the script's end (unless ``cycle``) it answers HTTP 500 "fake server:
     script exhausted". With ``api_key`` set, other keys get Gemini's invalid-key answer; with
     ``require_signatures``, a model turn whose first function call has no thought signature
-    gets Gemini 3's HTTP 400. Point the SDK's ``base_url`` at `url`.
+    gets Gemini 3's HTTP 400. ``models/{model}:embedContent`` and ``:batchEmbedContents``
+    also take the next reply: an `ErrorReply` as above, else made-up vectors (`fake_vector`,
+    ``embed_dimensions`` long unless ``outputDimensionality`` asks otherwise); their bodies go
+    to `embed_requests`. Point the SDK's ``base_url`` at `url`.
 
     Example:
         >>> fake = FakeGemini([Reply(text="Hello!")])
@@ -89,14 +97,21 @@ class FakeGemini(ScriptedFakeServer):
         api_key: str | None = None,
         call_ids: bool = False,
         require_signatures: bool = False,
+        embed_dimensions: int = DEFAULT_EMBED_DIMENSIONS,
     ) -> None:
         super().__init__(replies, cycle=cycle)
+        self.embed_dimensions = embed_dimensions
         self.model = model
         self.api_key = api_key
         self.call_ids = call_ids
         self.require_signatures = require_signatures
 
     async def _handle(self, request: HTTPRequest) -> HTTPResponse | StreamingResponse:
+        embed = _EMBED_PATH.fullmatch(request.path)
+        if request.method == "POST" and embed is not None:
+            return await self._embed(
+                request, embed.group(2), batch=embed.group(3) != "embedContent"
+            )
         match = _PATH.fullmatch(request.path)
         if request.method != "POST" or match is None:
             return _error(404, "NOT_FOUND", f"{request.path} is not found for API version v1beta.")
@@ -130,6 +145,27 @@ class FakeGemini(ScriptedFakeServer):
             return HTTPResponse.json(body_json)
         chunks = answer_chunks(reply, model=model, response_id=response_id, with_ids=self.call_ids)
         return StreamingResponse(chunks, chunk_delay=reply.chunk_delay)
+
+    async def _embed(self, request: HTTPRequest, model: str, *, batch: bool) -> HTTPResponse:
+        key = request.headers.get("x-goog-api-key", request.query.get("key", ""))
+        try:
+            body: object = request.json()
+        except msgspec.DecodeError as error:
+            return _error(400, "INVALID_ARGUMENT", f"Invalid JSON payload received. {error}")
+        if not isinstance(body, dict):
+            return _error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+        fields: dict[str, Any] = body  # pyright: ignore[reportUnknownVariableType]
+        self.embed_requests.append(fields)
+        if self.api_key is not None and key != self.api_key:
+            return error_response(ErrorReply(kind="auth"), api_key=key, model=model)
+        reply = await self.take()
+        if reply is None:
+            return _error(500, "INTERNAL", EXHAUSTED)
+        if reply.error is not None:
+            return error_response(reply.error, api_key=key, model=model)
+        if batch:
+            return gemini_batch_embed(fields, model=model, default_dimensions=self.embed_dimensions)
+        return gemini_embed(fields, default_dimensions=self.embed_dimensions)
 
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:

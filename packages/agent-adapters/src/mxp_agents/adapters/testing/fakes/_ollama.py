@@ -10,6 +10,7 @@ import ollama
 from mxp_agents.adapters._ollama._model import OllamaModel
 from mxp_agents.adapters._ollama._request import chat_body
 from mxp_agents.adapters.testing._http_types import HTTPResponse
+from mxp_agents.adapters.testing.fakes._embed_wire import ollama_embed
 from mxp_agents.adapters.testing.fakes._ollama_wire import (
     answer,
     error_response,
@@ -18,6 +19,7 @@ from mxp_agents.adapters.testing.fakes._ollama_wire import (
     streamed,
 )
 from mxp_agents.adapters.testing.fakes._scripted_server import (
+    DEFAULT_EMBED_DIMENSIONS,
     EXHAUSTED,
     AdapterSettings,
     FakeServerHarness,
@@ -43,7 +45,10 @@ class FakeOllama(ScriptedFakeServer):
     pieces, each tool call whole, a final ``done`` line with the counts). Errors are
     ``{"error": "..."}`` with Ollama's statuses. ``models``, when given, lists the pulled
     models: asking for another one gets Ollama's 404 ``model "x" not found, try pulling it
-    first``. `seen` has every chat request translated back into our terms.
+    first``. `seen` has every chat request translated back into our terms. ``POST /api/embed``
+    also takes the next reply: an `ErrorReply` as above, else made-up vectors
+    (`fake_vector`, ``embed_dimensions`` long unless ``dimensions`` asks otherwise); its
+    bodies go to `embed_requests`.
 
     Example:
         >>> from mxp_agents.adapters.testing.conformance import Reply
@@ -57,11 +62,15 @@ class FakeOllama(ScriptedFakeServer):
         *,
         cycle: bool = False,
         models: Iterable[str] | None = None,
+        embed_dimensions: int = DEFAULT_EMBED_DIMENSIONS,
     ) -> None:
         super().__init__(replies, cycle=cycle)
+        self.embed_dimensions = embed_dimensions
         self._models = None if models is None else frozenset(models)
 
     async def _handle(self, request: HTTPRequest) -> HTTPResponse | StreamingResponse:
+        if request.method == "POST" and request.path == "/api/embed":
+            return await self._embed(request)
         if request.method != "POST" or request.path != "/api/chat":
             return HTTPResponse.text("404 page not found", status=404)
         try:
@@ -86,6 +95,29 @@ class FakeOllama(ScriptedFakeServer):
         if fields.get("stream", True):
             return streamed(reply, model)
         return answer(reply, model)
+
+    async def _embed(self, request: HTTPRequest) -> HTTPResponse:
+        try:
+            body: object = request.json()
+        except msgspec.DecodeError as error:
+            return HTTPResponse.json({"error": str(error)}, status=400)
+        if not isinstance(body, dict):
+            return HTTPResponse.json({"error": "missing request body"}, status=400)
+        fields: dict[str, Any] = body  # pyright: ignore[reportUnknownVariableType]
+        if not fields.get("model"):
+            return HTTPResponse.json({"error": "model is required"}, status=400)
+        model = str(fields["model"])
+        self.embed_requests.append(fields)
+        if self._models is not None and model not in self._models:
+            return not_found(model)
+        reply = await self.take()
+        if reply is None:
+            return HTTPResponse.json({"error": EXHAUSTED}, status=500)
+        if reply.error is not None:
+            authorization = request.headers.get("authorization", "")
+            key = authorization.removeprefix("Bearer ") if authorization else None
+            return error_response(reply.error, model, key)
+        return ollama_embed(fields, model=model, default_dimensions=self.embed_dimensions)
 
 
 class OllamaHarness(FakeServerHarness[FakeOllama, OllamaModel, ollama.AsyncClient]):

@@ -3,7 +3,7 @@ the conformance suite against `OpenAIModel` talking to it through the real ``ope
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 import openai
@@ -11,6 +11,7 @@ import openai
 from mxp_agents.adapters._openai._model import OpenAIModel
 from mxp_agents.adapters._openai._request import chat_params
 from mxp_agents.adapters.testing.conformance import ErrorReply
+from mxp_agents.adapters.testing.fakes._embed_wire import openai_embeddings
 from mxp_agents.adapters.testing.fakes._openai_seen import ChatBody, seen_request
 from mxp_agents.adapters.testing.fakes._openai_wire import (
     chunk_events,
@@ -18,6 +19,7 @@ from mxp_agents.adapters.testing.fakes._openai_wire import (
     error_response,
 )
 from mxp_agents.adapters.testing.fakes._scripted_server import (
+    DEFAULT_EMBED_DIMENSIONS,
     EXHAUSTED,
     AdapterSettings,
     FakeServerHarness,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["FakeOpenAI", "OpenAIHarness"]
 
 CHAT_PATH: Final = "/v1/chat/completions"
+EMBEDDINGS_PATH: Final = "/v1/embeddings"
 
 
 class FakeOpenAI(ScriptedFakeServer):
@@ -47,6 +50,10 @@ class FakeOpenAI(ScriptedFakeServer):
     ``retry-after-ms`` headers, ``{"error": {...}}`` body). Past the script's end (unless
     ``cycle``) it answers HTTP 500 "fake server: script exhausted". With ``api_key`` set, other
     keys get OpenAI's 401. `seen` holds every request read back into `SeenRequest` terms.
+    ``POST /v1/embeddings`` also takes the next reply: an `ErrorReply` as above, else
+    made-up vectors (`fake_vector`, ``embed_dimensions`` long unless the request asks for
+    ``dimensions``), as float lists or base64 float32 per ``encoding_format``; its bodies go
+    to `embed_requests`.
     Point the SDK at `base_url` (``<url>/v1``).
 
     Example:
@@ -64,8 +71,10 @@ class FakeOpenAI(ScriptedFakeServer):
         cycle: bool = False,
         model: str = "gpt-4o-mini",
         api_key: str | None = None,
+        embed_dimensions: int = DEFAULT_EMBED_DIMENSIONS,
     ) -> None:
         super().__init__(replies, cycle=cycle)
+        self.embed_dimensions = embed_dimensions
         self.model = model
         self.api_key = api_key
         self._answers = 0
@@ -81,6 +90,8 @@ class FakeOpenAI(ScriptedFakeServer):
         return self.server.url + "/v1"
 
     async def _handle(self, request: HTTPRequest) -> HTTPResponse | StreamingResponse:
+        if request.method == "POST" and request.path == EMBEDDINGS_PATH:
+            return await self._embed(request)
         if request.method != "POST" or request.path != CHAT_PATH:
             message = f"Invalid URL ({request.method} {request.path})"
             body = {"error": {"message": message, "type": "invalid_request_error"}}
@@ -108,6 +119,27 @@ class FakeOpenAI(ScriptedFakeServer):
             reply, model=model, number=self._answers, include_usage=body.include_usage
         )
         return StreamingResponse(events, chunk_delay=reply.chunk_delay)
+
+    async def _embed(self, request: HTTPRequest) -> HTTPResponse:
+        try:
+            body: object = request.json()
+        except msgspec.DecodeError as error:
+            return _json_error(str(error))
+        if not isinstance(body, dict):
+            return _json_error("the body is not a JSON object")
+        fields: dict[str, Any] = body  # pyright: ignore[reportUnknownVariableType]
+        self.embed_requests.append(fields)
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        model = str(fields.get("model") or self.model)
+        if self.api_key is not None and key != self.api_key:
+            return error_response(ErrorReply(kind="auth"), api_key=key, model=model)
+        reply = await self.take()
+        if reply is None:
+            error = {"message": EXHAUSTED, "type": "server_error"}
+            return HTTPResponse.json({"error": error | {"param": None, "code": None}}, status=500)
+        if reply.error is not None:
+            return error_response(reply.error, api_key=key, model=model)
+        return openai_embeddings(fields, default_dimensions=self.embed_dimensions)
 
 
 def _json_error(detail: str) -> HTTPResponse:

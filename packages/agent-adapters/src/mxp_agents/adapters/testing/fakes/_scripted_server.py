@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import abc
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Final, Generic, Protocol, Self, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, Self, TypedDict, TypeVar
 
 import trio
 
@@ -22,10 +22,20 @@ if TYPE_CHECKING:
     from mxp_agents.adapters.testing.conformance import Reply, SeenRequest
     from mxp_agents.adapters.testing.http import HTTPRequest, HTTPResponse, StreamingResponse
 
-__all__ = ["EXHAUSTED", "AdapterSettings", "Closable", "FakeServerHarness", "ScriptedFakeServer"]
+__all__ = [
+    "DEFAULT_EMBED_DIMENSIONS",
+    "EXHAUSTED",
+    "AdapterSettings",
+    "Closable",
+    "FakeServerHarness",
+    "ScriptedFakeServer",
+]
 
 EXHAUSTED: Final = "fake server: script exhausted"
 """The error message of a fake asked for more replies than its script has."""
+
+DEFAULT_EMBED_DIMENSIONS: Final = 8
+"""The vector length a fake's embeddings endpoint answers with unless asked for another."""
 
 FakeT = TypeVar("FakeT", bound="ScriptedFakeServer")
 ModelT = TypeVar("ModelT", bound="ProviderModel")
@@ -64,6 +74,10 @@ class ScriptedFakeServer(abc.ABC):
         self.seen: list[SeenRequest] = []
         """The requests received, in order, read back into `SeenRequest` terms."""
         self.server = FakeHTTPServer(self._handle)
+        self.embed_dimensions: int = DEFAULT_EMBED_DIMENSIONS
+        """The length of the vectors the embeddings endpoint makes when not asked for one."""
+        self.embed_requests: list[dict[str, Any]] = []
+        """The JSON bodies of the embeddings requests received, in order."""
         self._next = 0
         self._serving = False
 
