@@ -1,7 +1,9 @@
 """Benchmark of memory served over MXP (`serve_memory` with `MxpVectorStore` / `MxpJournal`).
 
 Each figure is a median, against a baseline measured in the same process: the same store or
-journal called in-process (no MXP). The ratio column is MXP / in-process (for latency) or
+journal called in-process (no MXP). Vectors go in their compact form (float32, base64); the
+"JSON vectors" rows send them as JSON arrays (``compact=False``, the form before it) for
+comparison. The ratio column is MXP / in-process (for latency) or
 in-process / MXP (for rates): how much the hop costs.
 """
 
@@ -16,10 +18,11 @@ from typing import Any
 
 import trio
 
-from mxp.transport import Endpoint
+from mxp.transport import Endpoint, EndpointConfig
 from mxp_agents.kernel._memory_server import serve_memory
 from mxp_agents.kernel._mxp_journal import MxpJournal
 from mxp_agents.kernel._mxp_vector_store import MxpVectorStore
+from mxp_agents.kernel._vector_encoding import encoded_points
 from mxp_agents.memory import (
     EmbeddedVectorStore,
     Journal,
@@ -81,26 +84,38 @@ async def _read_rate(journal: Journal) -> float:
 
 
 async def _vectors_run(quick: bool) -> dict[str, list[float]]:
+    """In-process, then over MXP with compact (float32) vectors, then with JSON arrays."""
     n, q, rounds = (1000, 100, 3) if quick else (5000, 400, 5)
     data = _vectors(n, 1)
     queries = _vectors(q, 2)
-    figures: dict[str, list[float]] = {k: [] for k in ("local_q", "mxp_q", "local_u", "mxp_u")}
+    keys = ("local_q", "mxp_q", "json_q", "local_u", "mxp_u", "json_u")
+    figures: dict[str, list[float]] = {k: [] for k in keys}
     for r in range(rounds):
         points = [VectorPoint(f"r{r}-{i}", v, metadata={"i": i}) for i, v in enumerate(data)]
         local = EmbeddedVectorStore(DIMS)
         figures["local_u"].append(await _upsert_rate(local, points))
         figures["local_q"].append(statistics.median(await _query_ms(local, queries)))
         await local.aclose()
-        served = EmbeddedVectorStore(DIMS)
-        async with (
-            serve_memory(vectors=served).running() as server,
-            Endpoint.bind("127.0.0.1", 0) as endpoint,
-            MxpVectorStore(server.address, endpoint=endpoint) as remote,
-        ):
-            figures["mxp_u"].append(await _upsert_rate(remote, points))
-            figures["mxp_q"].append(statistics.median(await _query_ms(remote, queries)))
-        await served.aclose()
+        for mode, compact in (("mxp", True), ("json", False)):
+            served = EmbeddedVectorStore(DIMS)
+            async with (
+                serve_memory(vectors=served).running() as server,
+                Endpoint.bind("127.0.0.1", 0) as endpoint,
+                MxpVectorStore(server.address, endpoint=endpoint, compact=compact) as remote,
+            ):
+                figures[f"{mode}_u"].append(await _upsert_rate(remote, points))
+                figures[f"{mode}_q"].append(statistics.median(await _query_ms(remote, queries)))
+            await served.aclose()
     return figures
+
+
+def _points_per_datagram(compact: bool) -> float:
+    """How many 384-d points (with a small metadata) one datagram carries."""
+    points = [
+        VectorPoint(f"doc-{i:06}", v, metadata={"i": i}) for i, v in enumerate(_vectors(64, 3))
+    ]
+    sizes = [len(b) + 1 for b in encoded_points(points, DIMS, compact=compact)]
+    return (EndpointConfig().max_datagram_payload - 128) / statistics.mean(sizes)
 
 
 async def _journal_run(quick: bool, root: Path) -> dict[str, list[float]]:
@@ -139,11 +154,18 @@ def measure(*, quick: bool) -> dict[str, Any]:
         shutil.rmtree(root, ignore_errors=True)
     med = {k: statistics.median(v) for k, v in {**vectors, **journal}.items()}
     added_ms = med["mxp_q"] - med["local_q"]
+    per_f32, per_json = _points_per_datagram(True), _points_per_datagram(False)
     rows: list[list[Any]] = [
         ["query p50 (ms, 384-d, top 10)", f"{med['mxp_q']:.3f}", f"{med['local_q']:.3f}",
          f"{med['mxp_q'] / med['local_q']:.2f}x"],
+        ["query p50, JSON vectors (ms)", f"{med['json_q']:.3f}", f"{med['local_q']:.3f}",
+         f"{med['json_q'] / med['local_q']:.2f}x"],
         ["upsert (points/s, batches of 500)", f"{med['mxp_u']:,.0f}", f"{med['local_u']:,.0f}",
          f"{med['local_u'] / med['mxp_u']:.2f}x"],
+        ["upsert, JSON vectors (points/s)", f"{med['json_u']:,.0f}", f"{med['local_u']:,.0f}",
+         f"{med['local_u'] / med['json_u']:.2f}x"],
+        ["384-d points per datagram (f32 / JSON)", f"{per_f32:.1f}", f"{per_json:.1f}",
+         f"{per_f32 / per_json:.2f}x"],
         [f"append (records/s, {WRITERS} writers, none)", f"{med['mxp_a']:,.0f}",
          f"{med['local_a']:,.0f}", f"{med['local_a'] / med['mxp_a']:.2f}x"],
         ["read (entries/s)", f"{med['mxp_r']:,.0f}", f"{med['local_r']:,.0f}",
@@ -152,6 +174,7 @@ def measure(*, quick: bool) -> dict[str, Any]:
     goals = [
         ("an MXP query adds under 1 ms at p50", added_ms < 1.0),
         ("upserts over MXP reach 10,000 points/s (384-d)", med["mxp_u"] >= 10_000),
+        ("compact vectors upsert 2x faster than JSON arrays", med["mxp_u"] >= 2 * med["json_u"]),
         ("appends over MXP reach 3,000 records/s", med["mxp_a"] >= 3_000),
         ("reads over MXP reach 30,000 entries/s", med["mxp_r"] >= 30_000),
     ]
@@ -159,7 +182,12 @@ def measure(*, quick: bool) -> dict[str, Any]:
         "title": "Memory over MXP: MxpVectorStore / MxpJournal vs the same store in-process",
         "header": ["figure", "over MXP", "in-process", "ratio"],
         "rows": rows,
-        "json": {"medians": med, "added_query_ms": added_ms, "quick": quick},
+        "json": {
+            "medians": med,
+            "added_query_ms": added_ms,
+            "points_per_datagram": {"f32": per_f32, "json": per_json},
+            "quick": quick,
+        },
         "goals": goals,
     }
 

@@ -1,10 +1,15 @@
 """A memory agent over real UDP on 127.0.0.1: two agents sharing one vector store through a
-registry, big answers as Streams, big upserts split, errors carried across, journal reads
-streamed to another agent, and a server that serves no journal."""
+registry, big answers as Streams, big upserts split, errors carried across, both vector forms
+(JSON arrays and compact float32), journal reads streamed to another agent, and a server that
+serves no journal."""
 
 from __future__ import annotations
 
+import array
+import base64
 import math
+import struct
+import sys
 from contextlib import AsyncExitStack
 
 import msgspec
@@ -22,10 +27,15 @@ from mxp_agents.kernel._call_body import InvalidCallBody
 from mxp_agents.kernel._memory_errors import MemoryServiceError
 from mxp_agents.kernel._memory_server import serve_memory
 from mxp_agents.kernel._memory_service import decode_record, encode_record
-from mxp_agents.kernel._memory_wire import Append, Upsert, parse_memory_call
+from mxp_agents.kernel._memory_wire import Append, Query, Upsert, VectorInfo, parse_memory_call
 from mxp_agents.kernel._mxp_journal import MxpJournal
 from mxp_agents.kernel._mxp_vector_store import MxpVectorStore
-from mxp_agents.kernel._vector_encoding import encoded_points
+from mxp_agents.kernel._vector_encoding import (
+    encoded_points,
+    packed,
+    unpacked_points,
+    unpacked_vector,
+)
 from mxp_agents.memory import (
     EmbeddedVectorStore,
     InvalidRecord,
@@ -186,8 +196,219 @@ async def test_a_big_upsert_is_split_into_calls_of_one_datagram() -> None:
     calls = after.get("CALL", 0) - before.get("CALL", 0)
     uploads = after.get("STREAM_OPEN", 0) - before.get("STREAM_OPEN", 0)
     limit = endpoint.config.max_datagram_payload
-    assert calls >= len(msgspec.json.encode(points)) // limit + 1
+    assert calls >= len(b",".join(encoded_points(points, 64))) // limit + 1
     assert uploads == 0  # every call fitted one datagram
+    await served.aclose()
+
+
+async def test_compact_vectors_fit_four_times_more_points_per_datagram() -> None:
+    dims, count = 384, 300
+    rows = [[math.sin(i * 0.37 + d) for d in range(dims)] for i in range(count)]
+    points = [VectorPoint(f"doc-{i:04}", rows[i], metadata={"i": i}) for i in range(count)]
+    calls: dict[bool, int] = {}
+    for compact in (True, False):
+        served = EmbeddedVectorStore(dims)
+        async with (
+            serve_memory(vectors=served).running() as server,
+            Endpoint.bind("127.0.0.1", 0) as endpoint,
+            MxpVectorStore(server.address, endpoint=endpoint, compact=compact) as store,
+        ):
+            before = server.endpoint.metrics().frames_in
+            await store.upsert(points)
+            after = server.endpoint.metrics().frames_in
+            assert after.get("STREAM_OPEN", 0) == before.get("STREAM_OPEN", 0)
+            calls[compact] = after.get("CALL", 0) - before.get("CALL", 0)
+            assert await store.count() == count
+            found = await store.query(VectorQuery(rows[7], top_k=1, exact=True))
+            assert [m.id for m in found] == ["doc-0007"]
+            assert found[0].score == pytest.approx(1.0, abs=1e-5)
+            stored = await served.query(VectorQuery(rows[7], top_k=1, exact=True))
+            assert stored[0].metadata == {"i": 7}
+        await served.aclose()
+    # ~2.1 KB a point instead of ~8 KB: 25+ points a datagram instead of ~7
+    assert calls[True] <= -(-count // 25)
+    assert calls[True] * 3 <= calls[False]
+
+
+# -- the vector encodings ------------------------------------------------------------------------
+
+
+def f32(values: list[float]) -> dict[str, str]:
+    """The compact form of ``values``, built here by hand (as another language would)."""
+    data = struct.pack(f"<{len(values)}f", *values)
+    return {"f32": base64.b64encode(data).decode()}
+
+
+async def test_the_server_reads_both_vector_forms() -> None:
+    served = EmbeddedVectorStore(DIMS)
+    async with (
+        serve_memory(vectors=served).running() as server,
+        Endpoint.bind("127.0.0.1", 0) as endpoint,
+    ):
+        kind, info = await raw_call(endpoint, server.address, b'{"op":"info"}')
+        assert info["vectors"]["encodings"] == ["f32"]
+        points = [
+            {"id": "listed", "vector": axis(1)},
+            {"id": "packed", "vector": f32(axis(2)), "tags": ["t"], "metadata": {"k": 1}},
+        ]
+        kind, answer = await raw_call(
+            endpoint, server.address, msgspec.json.encode({"op": "upsert", "points": points})
+        )
+        assert (kind, answer) == (MessageType.RESPONSE, {"upserted": 2})
+        for vector, expected in ((f32(axis(2)), "packed"), (axis(1), "listed")):
+            body = {"op": "query", "query": {"vector": vector, "top_k": 1, "exact": True}}
+            kind, answer = await raw_call(endpoint, server.address, msgspec.json.encode(body))
+            assert kind is MessageType.RESPONSE
+            assert [m["id"] for m in answer["matches"]] == [expected]
+        found = await served.query(VectorQuery(axis(2), top_k=1, tags=("t",)))
+        assert [(m.id, m.metadata, round(m.score, 6)) for m in found] == [("packed", {"k": 1}, 1.0)]
+    await served.aclose()
+
+
+@pytest.mark.parametrize(
+    ("vector", "reason", "path"),
+    [
+        ({"f32": "AAAA!AAA"}, "invalid base64", "$.points[1].vector.f32"),
+        ({"f32": "AAA"}, "invalid base64", "$.points[1].vector.f32"),
+        ({"f32": 5}, "expected base64 str, got int", "$.points[1].vector.f32"),
+        ({"f32": base64.b64encode(bytes(6)).decode()}, "multiple of 4 bytes", "$.points[1].vector"),
+        (f32([0.5] * (DIMS - 1)), f"expected {DIMS} values, got {DIMS - 1}", "$.points[1].vector"),
+        (f32([0.5] * (DIMS + 1)), f"expected {DIMS} values, got {DIMS + 1}", "$.points[1].vector"),
+        (
+            f32([0.5] * 3 + [math.nan] + [0.5] * (DIMS - 4)),
+            "expected a finite float, got nan",
+            "$.points[1].vector[3]",
+        ),
+        (
+            f32([0.5] * (DIMS - 1) + [-math.inf]),
+            "expected a finite float, got -inf",
+            f"$.points[1].vector[{DIMS - 1}]",
+        ),
+        ({"f32": f32(axis(0))["f32"], "f64": "x"}, "one field, 'f32'", "$.points[1].vector.f64"),
+        ({}, "an array of numbers or {'f32'", "$.points[1].vector"),
+    ],
+)
+async def test_bad_compact_vectors_are_refused_with_their_path(vector, reason, path) -> None:
+    served = EmbeddedVectorStore(DIMS)
+    async with (
+        serve_memory(vectors=served).running() as server,
+        Endpoint.bind("127.0.0.1", 0) as endpoint,
+    ):
+        points = [{"id": "ok", "vector": f32(axis(0))}, {"id": "bad", "vector": vector}]
+        body = msgspec.json.encode({"op": "upsert", "points": points})
+        kind, error = await raw_call(endpoint, server.address, body)
+        assert kind is MessageType.ERROR
+        assert (error["code"], error["kind"], error["path"]) == (
+            "memory_error",
+            "invalid_record",
+            path,
+        )
+        assert reason in error["reason"]
+        assert error["error"].endswith(f" - at {path}")
+        # the same vector in a query: its path in the query body
+        query = {"op": "query", "query": {"vector": vector}}
+        kind, error = await raw_call(endpoint, server.address, msgspec.json.encode(query))
+        assert (kind, error["kind"]) == (MessageType.ERROR, "invalid_record")
+        assert error["path"] == path.replace("$.points[1]", "$.query")
+        assert await served.count() == 0  # the batch was not applied
+    await served.aclose()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(width=32, allow_nan=False, allow_infinity=False), min_size=1, max_size=40
+    )
+)
+def test_float32_vectors_cross_the_wire_exactly(values) -> None:
+    body = msgspec.json.encode({"op": "query", "query": {"vector": packed(values, None, "$")}})
+    call = parse_memory_call(body)
+    assert isinstance(call, Query)
+    decoded = unpacked_vector(call.query.vector, len(values), "$.query.vector")
+    assert isinstance(decoded, array.array)
+    assert decoded.tolist() == values
+    assert msgspec.json.decode(body)["query"]["vector"] == f32(values)  # little-endian, padded
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(-3.4e38, 3.4e38, allow_nan=False, allow_infinity=False), min_size=1, max_size=20
+    )
+)
+def test_doubles_are_sent_rounded_to_the_nearest_float32(values) -> None:
+    sent = array.array("f")
+    sent.frombytes(packed(values, len(values), "$.vector").f32)
+    if sys.byteorder == "big":
+        sent.byteswap()
+    assert sent.tolist() == [struct.unpack("<f", struct.pack("<f", v))[0] for v in values]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(width=32, allow_nan=False, allow_infinity=False), min_size=1, max_size=40
+    ),
+    bad=st.lists(
+        st.tuples(st.integers(0, 39), st.sampled_from([math.nan, math.inf, -math.inf])),
+        max_size=3,
+    ),
+)
+def test_the_first_non_finite_value_is_named(values, bad) -> None:
+    for index, value in bad:
+        values[index % len(values)] = value
+    first = min((i % len(values) for i, _ in bad), default=None)
+    packed_form = f32(values)
+    if first is None:
+        decoded = unpacked_vector(packed_form, len(values), "$.v")
+        assert isinstance(decoded, array.array)
+        assert decoded.tolist() == values
+        return
+    with pytest.raises(InvalidRecord) as refused:
+        unpacked_vector(packed_form, len(values), "$.v")
+    assert refused.value.path == f"$.v[{first}]"
+    with pytest.raises(InvalidRecord) as refused:
+        packed(values, len(values), "$.v")
+    assert refused.value.path == f"$.v[{first}]"
+
+
+def test_the_client_refuses_what_float32_cannot_carry() -> None:
+    import numpy as np
+
+    with pytest.raises(InvalidRecord, match=r"1e\+39 is beyond the float32 range - at \$\.v\[1\]"):
+        packed([0.0, 1e39], 2, "$.v")
+    with pytest.raises(InvalidRecord, match=r"beyond the float32 range - at \$\.v\[0\]"):
+        packed([np.float64(-1e300), 1.0], 2, "$.v")
+    with pytest.raises(InvalidRecord, match=r"expected a finite float, got nan - at \$\.v\[1\]"):
+        packed([0.0, math.nan], 2, "$.v")
+    with pytest.raises(InvalidRecord, match=r"expected float, got bool - at \$\.v\[0\]"):
+        packed([True, 0.0], 2, "$.v")
+    with pytest.raises(InvalidRecord, match=r"expected a finite float .* - at \$\.v\[0\]"):
+        packed([10**400], 1, "$.v")
+    with pytest.raises(InvalidRecord, match=r"expected 3 values, got 2 - at \$\.v"):
+        packed(np.zeros(2, dtype=np.float32), 3, "$.v")
+    assert packed(np.arange(3, dtype=np.float32), 3, "$.v") == packed([0, 1, 2], 3, "$.v")
+    assert packed([np.float32(0.5), np.int64(2)], 2, "$.v") == packed([0.5, 2.0], 2, "$.v")
+    # an older server's info has no encodings: its clients send JSON arrays
+    old = msgspec.json.decode(b'{"dimensions": 3, "metric": "cosine"}', type=VectorInfo)
+    assert old.encodings == ()
+
+
+async def test_a_json_client_and_a_compact_client_share_one_store() -> None:
+    served = EmbeddedVectorStore(DIMS)
+    async with (
+        serve_memory(vectors=served).running() as server,
+        Endpoint.bind("127.0.0.1", 0) as endpoint,
+        MxpVectorStore(server.address, endpoint=endpoint, compact=False) as plain,
+        MxpVectorStore(server.address, endpoint=endpoint) as compact,
+    ):
+        third = [1 / 3] * DIMS
+        await plain.upsert([VectorPoint("plain", third)])
+        await compact.upsert([VectorPoint("compact", axis(4))])
+        assert [m.id for m in await compact.query(VectorQuery(third, top_k=1))] == ["plain"]
+        assert [m.id for m in await plain.query(VectorQuery(axis(4), top_k=1))] == ["compact"]
+        with pytest.raises(InvalidRecord, match=r"expected 16 values, got 2 - at \$\.vector"):
+            await compact.query(VectorQuery([1.0, 0.0]))
     await served.aclose()
 
 
@@ -399,16 +620,20 @@ def test_records_cross_the_wire_unchanged(payload, tags, run) -> None:
 @settings(max_examples=150, deadline=None)
 @given(
     ids=st.lists(_names, min_size=1, max_size=4),
-    vector=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=6),
+    vector=st.lists(
+        st.floats(width=32, allow_nan=False, allow_infinity=False), min_size=1, max_size=6
+    ),
     metadata=st.dictionaries(st.text(max_size=4), _json_values, max_size=3),
+    compact=st.booleans(),
 )
-def test_upsert_bodies_parse_back_to_the_points(ids, vector, metadata) -> None:
+def test_upsert_bodies_parse_back_to_the_points(ids, vector, metadata, compact) -> None:
     points = [VectorPoint(i, vector, tags=("t",), metadata=metadata) for i in ids]
-    encoded = encoded_points(points, len(vector))
+    encoded = encoded_points(points, len(vector), compact=compact)
     body = b'{"op":"upsert","points":[' + b",".join(encoded) + b"]}"
     call = parse_memory_call(body)
     assert isinstance(call, Upsert)
-    assert [(p.id, p.vector, p.tags, p.metadata) for p in call.points] == [
+    decoded = unpacked_points(call.points, len(vector))
+    assert [(p.id, list(p.vector), p.tags, p.metadata) for p in decoded] == [
         (p.id, vector, p.tags, p.metadata) for p in points
     ]
 

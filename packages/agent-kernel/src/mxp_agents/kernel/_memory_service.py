@@ -35,6 +35,7 @@ from mxp_agents.kernel._memory_wire import (
     WireEntry,
     parse_memory_call,
 )
+from mxp_agents.kernel._vector_encoding import F32, unpacked_points, unpacked_vector
 from mxp_agents.memory import AgentMemoryError, InvalidRecord, MemoryRecord
 from mxp_agents.primitives import random_agent_id
 from mxp_agents.primitives import validation_error_parts as _parts
@@ -138,7 +139,9 @@ class MemoryService:
                 capabilities=capabilities,
                 vectors=None
                 if vectors is None
-                else VectorInfo(dimensions=vectors.dimensions, metric=vectors.metric),
+                else VectorInfo(
+                    dimensions=vectors.dimensions, metric=vectors.metric, encodings=(F32,)
+                ),
                 journal=None if journal is None else JournalInfo(durability=journal.durability),
             )
         )
@@ -274,9 +277,13 @@ class MemoryService:
                 "send append, read or flush)"
             )
         if isinstance(call, Query):
-            return _encode(Matches(await vectors.query(call.query)))
+            query = call.query
+            vector = unpacked_vector(query.vector, vectors.dimensions, "$.query.vector")
+            if vector is not query.vector:  # it came compact: {"f32": "<base64>"}
+                query = msgspec.structs.replace(query, vector=vector)
+            return _encode(Matches(await vectors.query(query)))
         if isinstance(call, Upsert):
-            await vectors.upsert(call.points)
+            await vectors.upsert(unpacked_points(call.points, vectors.dimensions))
             return _encode(Upserted(len(call.points)))
         if isinstance(call, Remove):
             return _encode(Removed(await vectors.remove(call.ids)))

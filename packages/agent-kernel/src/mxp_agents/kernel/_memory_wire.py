@@ -1,9 +1,11 @@
 """The wire form of memory calls over MXP (see `serve_memory`): the Call bodies, one msgspec
 Struct per operation tagged by ``"op"``, and their answers.
 
-Vector points and queries travel as JSON (the `VectorPoint` / `VectorQuery` fields, vectors
-as arrays of numbers). Journal records travel as MessagePack (msgspec's encoding of a
-`MemoryRecord`) in a JSON string (base64), so a ``bytes`` payload reads back as ``bytes``.
+Vector points and queries travel as JSON (the `VectorPoint` / `VectorQuery` fields), each
+vector as an array of numbers or compactly as ``{"f32": "<base64 of little-endian float32>"}``
+(see `mxp_agents.kernel._vector_encoding`). Journal records travel as MessagePack (msgspec's
+encoding of a `MemoryRecord`) in a JSON string (base64), so a ``bytes`` payload reads back as
+``bytes``.
 Errors are in `mxp_agents.kernel._memory_errors`; docs/protocol.md ("Memory calls") has it all.
 """
 
@@ -200,10 +202,13 @@ MemoryCall: TypeAlias = Upsert | Remove | Query | Count | Save | Info | Append |
 
 
 class VectorInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """The served vector store's ``dimensions`` and default ``metric``."""
+    """The served vector store's ``dimensions`` and default ``metric``, and the compact vector
+    forms the server reads besides JSON arrays (``encodings``: ``("f32",)``; absent from an
+    older server, whose clients then send arrays)."""
 
     dimensions: int
     metric: Metric
+    encodings: tuple[str, ...] = ()
 
 
 class JournalInfo(msgspec.Struct, frozen=True, kw_only=True):
