@@ -55,7 +55,8 @@ class Agent(Generic[OutputT]):
     model calls until a tool has run, then ``"auto"`` again unless ``reset_tool_choice`` is
     False (so a forced tool call cannot loop); ``context_window`` (fits each request);
     ``guardrails`` (applied to the task and to tool arguments); ``audit`` (receives a
-    `ToolAuditEvent` per tool call); ``id``.
+    `ToolAuditEvent` per tool call); ``memory`` (a `MemoryBus` every step of every run is
+    written to before it takes effect, so `replay` can re-run it); ``id``.
 
     Raises:
         AgentConfigError: an argument that cannot work (the message names it).
@@ -298,10 +299,12 @@ class Agent(Generic[OutputT]):
         ``deadline`` is an absolute `trio.current_time` bound, combined with
         ``limits.max_wall_time``; ``temperature`` and ``max_output_tokens`` override the
         agent's for this run's model calls; ``max_cost`` (US dollars) overrides
-        ``limits.max_cost`` for this run.
+        ``limits.max_cost`` for this run; ``memory_tags`` go on every memory record of the run
+        (``("sensitive",)`` keeps them from ever leaving the agent).
 
         Model errors, limits, timeouts and invalid output end the run with a `StopReason`;
-        they do not raise. The caller's cancellation propagates.
+        they do not raise. The caller's cancellation propagates, and so does an error of the
+        agent's memory (a step that cannot be recorded does not happen).
 
         Raises:
             RunInputError: an empty task, bad history or option (before any model call).
