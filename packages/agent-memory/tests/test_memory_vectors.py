@@ -147,7 +147,7 @@ async def test_persistence_across_restart(tmp_path: Path, threshold: int | None)
         assert await store.query(VectorQuery(queries[1], tags=("fresh",))) != []
         assert all(m.id != "p7" for m in await store.query(VectorQuery(data[7], top_k=5)))
     files = sorted(p.name for p in path.iterdir())
-    expected = {"manifest.msgpack", "vectors-2.npy"} | (
+    expected = {"LOCK", "manifest.msgpack", "vectors-2.npy"} | (
         set() if threshold is None else {"hnsw-2.usearch"}
     )
     assert set(files) == expected  # the first generation's files were deleted
@@ -215,3 +215,18 @@ async def test_large_batch_upsert_of_numpy_vectors() -> None:
         assert store.stats().vector_bytes >= 20_000 * 32 * 4
         found = await store.query(VectorQuery(data[123], top_k=1, metric=Metric.COSINE))
         assert found[0].id == "p123"
+
+
+async def test_one_store_per_directory(tmp_path: Path) -> None:
+    first = EmbeddedVectorStore(4, path=tmp_path / "store")
+    with pytest.raises(VectorStoreError, match=r"already open \(LOCK is held\)"):
+        EmbeddedVectorStore(4, path=tmp_path / "store")
+    await first.upsert([VectorPoint("a", [1.0, 0.0, 0.0, 0.0])])
+    await first.aclose()
+    reopened = await EmbeddedVectorStore.open(tmp_path / "store")
+    with pytest.raises(VectorStoreError, match="already open"):
+        await EmbeddedVectorStore.open(tmp_path / "store")
+    assert await reopened.count() == 1
+    await reopened.aclose()
+    async with await EmbeddedVectorStore.open(tmp_path / "store") as again:
+        assert await again.count() == 1

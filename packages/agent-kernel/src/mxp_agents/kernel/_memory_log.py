@@ -15,7 +15,7 @@ import msgspec
 from mxp_agents.adapters import ModelError, ModelResponse
 from mxp_agents.kernel._model_errors import ModelErrorBody, body_of
 from mxp_agents.memory import MemoryChannel, MemoryRecord
-from mxp_agents.primitives import Message, ToolCall, ToolResult, Usage
+from mxp_agents.primitives import Message, Role, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
     from mxp_agents.kernel._result import RunResult
@@ -170,7 +170,7 @@ class MemoryLog:
         """
         text = ""
         for message in reversed(spec.messages):
-            if message.role.value == "user":
+            if message.role is Role.USER:
                 text = message.content
                 break
         entry = TaskEntry(

@@ -4,7 +4,6 @@ truncate a torn tail of the last segment, and report what was found (`RecoveryRe
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
 import logging
 import os
@@ -16,6 +15,7 @@ import msgspec
 from mxp_agents.memory._errors import JournalCorrupted, JournalError
 from mxp_agents.memory._file._format import pack_segment_header, parse_segment_name
 from mxp_agents.memory._file._segment import Segment, corrupted, scan_segment
+from mxp_agents.memory._lockfile import lock_directory
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -83,17 +83,6 @@ def create_segment(directory: Path, base: int) -> Segment:
     return segment
 
 
-def lock_directory(directory: Path) -> int:
-    """Take the directory's lock file (one open journal per directory); return its fd."""
-    fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise JournalError(f"journal {str(directory)!r} is already open (LOCK is held)") from None
-    return fd
-
-
 def recover(directory: Path) -> tuple[list[Segment], RecoveryReport, int]:
     """Open ``directory`` (created if missing): segments, the report, the lock fd. Blocking."""
     started = time.perf_counter()
@@ -103,7 +92,7 @@ def recover(directory: Path) -> tuple[list[Segment], RecoveryReport, int]:
         raise JournalError(f"cannot create journal directory {str(directory)!r}: {error}") from None
     if not directory.is_dir():
         raise JournalError(f"journal path {str(directory)!r} is not a directory")
-    lock = lock_directory(directory)
+    lock = lock_directory(directory, "journal", JournalError)
     try:
         segments, counts, torn = _load(directory)
     except BaseException:

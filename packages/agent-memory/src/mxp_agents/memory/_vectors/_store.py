@@ -9,6 +9,7 @@ import msgspec
 import trio
 
 from mxp_agents.memory._errors import InvalidRecord, VectorStoreError
+from mxp_agents.memory._lockfile import lock_directory, unlock
 from mxp_agents.memory._vector_api import Metric, VectorMatch, VectorPoint, VectorQuery
 from mxp_agents.memory._vectors._engine import Engine
 from mxp_agents.memory._vectors._filters import filter_terms
@@ -100,6 +101,12 @@ class EmbeddedVectorStore:
         self._engine = Engine(dimensions, metric, hnsw_threshold, hnsw or HnswOptions())
         self._lock = trio.Lock()
         self._closed = False
+        # One process owns a store directory (a mkdir, an open and a non-blocking flock).
+        self._lock_fd = (
+            None
+            if self._path is None
+            else lock_directory(self._path, "vector store", VectorStoreError)
+        )
 
     @classmethod
     async def open(
@@ -136,11 +143,18 @@ class EmbeddedVectorStore:
         if metric is not None and Metric(metric) is not manifest.metric:
             raise VectorStoreError(f"{directory} uses the {manifest.metric} metric, not {metric}")
         options = hnsw or HnswOptions()
-        engine = await trio.to_thread.run_sync(
-            Engine.restored, directory, manifest, hnsw_threshold, options
+        lock_fd = await trio.to_thread.run_sync(
+            lock_directory, directory, "vector store", VectorStoreError
         )
+        try:
+            engine = await trio.to_thread.run_sync(
+                Engine.restored, directory, manifest, hnsw_threshold, options
+            )
+        except BaseException:
+            unlock(lock_fd)
+            raise
         store = cls.__new__(cls)
-        store._path, store._engine = directory, engine
+        store._path, store._engine, store._lock_fd = directory, engine, lock_fd
         store._lock, store._closed = trio.Lock(), False
         return store
 
@@ -241,6 +255,9 @@ class EmbeddedVectorStore:
                 if self._engine.index is not None:
                     self._engine.index.close()
                 self._engine = Engine(self.dimensions, self.metric, None, HnswOptions())
+                if self._lock_fd is not None:
+                    unlock(self._lock_fd)
+                    self._lock_fd = None
 
     async def __aenter__(self) -> Self:
         return self
