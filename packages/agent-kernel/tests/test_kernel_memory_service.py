@@ -24,10 +24,11 @@ from mxp.transport import Endpoint, new_message
 from mxp_agents.adapters.testing import ScriptedModel, Step
 from mxp_agents.kernel import Agent, Kernel, KernelConfig, call_agent
 from mxp_agents.kernel._call_body import InvalidCallBody
+from mxp_agents.kernel._memory_answers import VectorInfo
 from mxp_agents.kernel._memory_errors import MemoryServiceError
 from mxp_agents.kernel._memory_server import serve_memory
 from mxp_agents.kernel._memory_service import decode_record, encode_record
-from mxp_agents.kernel._memory_wire import Append, Query, Upsert, VectorInfo, parse_memory_call
+from mxp_agents.kernel._memory_wire import Append, Query, Upsert, parse_memory_call
 from mxp_agents.kernel._mxp_journal import MxpJournal
 from mxp_agents.kernel._mxp_vector_store import MxpVectorStore
 from mxp_agents.kernel._vector_encoding import (

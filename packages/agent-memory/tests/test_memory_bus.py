@@ -80,7 +80,7 @@ async def test_records_with_their_own_embedding_skip_the_embedder() -> None:
     bus, embedder = bus_with()
     vector = [0.0] * DIMS
     vector[3] = 1.0
-    receipt = await bus.write(MemoryRecord(MemoryChannel.INPUT, "x", embedding=vector))
+    receipt = await bus.write(MemoryRecord(MemoryChannel.INPUT, "x", embedding=tuple(vector)))
     assert receipt.indexed
     assert embedder.calls == 0
     assert [m.id for m in await bus.recall(vector, top_k=1)] == [str(receipt.record.id)]
@@ -117,7 +117,7 @@ async def test_indexing_failure_says_where_the_record_was_kept(tmp_path: Path) -
     async with FileJournal.opened(tmp_path / "j") as journal:
         bus = MemoryBus(journal=journal, vectors=EmbeddedVectorStore(4))
         with pytest.raises(InvalidRecord, match=r"expected 4 values, got 2") as caught:
-            await bus.write(MemoryRecord(MemoryChannel.INPUT, "x", embedding=[1.0, 2.0]))
+            await bus.write(MemoryRecord(MemoryChannel.INPUT, "x", embedding=(1.0, 2.0)))
         assert "was kept at journal offset 0 before indexing failed" in "".join(
             getattr(caught.value, "__notes__", [])
         )

@@ -26,6 +26,7 @@ __all__ = [
     "ReferenceCall",
     "ReferenceMessage",
     "ReferenceTool",
+    "decode_body",
     "encode",
     "parse_call",
 ]
@@ -191,7 +192,7 @@ def parse_call(payload: bytes) -> ParsedCall:
         >>> parse_call(b'{"messages":[{"role":"user","content":"hi"}]}').messages[0].content
         'hi'
     """
-    keys = _checked(_keys, payload, "a JSON object").keys()
+    keys = decode_body(_keys, payload, "a JSON object").keys()
     own, reference = OWN_KEYS.intersection(keys), REFERENCE_KEYS.intersection(keys)
     if own and reference:
         raise InvalidCallBody(
@@ -199,7 +200,7 @@ def parse_call(payload: bytes) -> ParsedCall:
             f"body fields ({', '.join(sorted(reference))}); send one or the other"
         )
     if own:
-        request = _checked(_own, payload, "a CallRequest")
+        request = decode_body(_own, payload, "a CallRequest")
         return ParsedCall(
             reference=False,
             task=request.task,
@@ -215,7 +216,7 @@ def parse_call(payload: bytes) -> ParsedCall:
             "the body has neither 'task' nor 'messages': send a CallRequest with a task or "
             "messages, or the reference body with messages"
         )
-    body = _checked(_reference, payload, "a reference Call body")
+    body = decode_body(_reference, payload, "a reference Call body")
     if not body.messages:
         raise InvalidCallBody("messages cannot be empty", "$.messages")
     tools: list[ToolCall] = []
@@ -268,7 +269,17 @@ def _messages(items: tuple[ReferenceMessage, ...]) -> tuple[Message, ...]:
     return tuple(messages)
 
 
-def _checked(decoder: msgspec.json.Decoder[_T], payload: bytes, what: str) -> _T:
+def decode_body(decoder: msgspec.json.Decoder[_T], payload: bytes, what: str) -> _T:
+    """``payload`` decoded by ``decoder``, or `InvalidCallBody` saying what and where (``what``
+    names what was expected: ``"not a CallRequest: ..."``). Every Call body is read through it
+    (agent, model and memory calls).
+
+    Example:
+        >>> decode_body(msgspec.json.Decoder(int), b'"x"', "a count")
+        Traceback (most recent call last):
+        ...
+        mxp_agents.kernel._call_body.InvalidCallBody: not a count: expected int, got str - at $
+    """
     try:
         return decoder.decode(payload)
     except msgspec.ValidationError as error:

@@ -21,6 +21,7 @@ from mxp.bodies import parse_address
 from mxp.registry import RegistryClient, RegistryError
 from mxp.transport import EndpointClosed, RemoteError, RequestTimeout, StreamError, new_message
 from mxp_agents.kernel._kernel import current_kernel
+from mxp_agents.kernel._memory_answers import MemoryInfo, ReadEnd, ReadEntries
 from mxp_agents.kernel._memory_errors import (
     MemoryErrorBody,
     MemoryServiceError,
@@ -28,25 +29,17 @@ from mxp_agents.kernel._memory_errors import (
     decode_error,
     error_of,
 )
-from mxp_agents.kernel._memory_wire import (
-    Info,
-    MemoryInfo,
-    MemoryOp,
-    Read,
-    ReadEnd,
-    ReadEntries,
-    with_trace_context,
-)
+from mxp_agents.kernel._memory_wire import Info, MemoryOp, Read, with_trace_context
 from mxp_agents.kernel._mxp_probe import where
+from mxp_agents.kernel._mxp_target import BadTarget, is_registry, split_target
 from mxp_agents.memory import InvalidRecord
-from mxp_agents.primitives import InvalidCapabilityId, parse_capability_id
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
     from mxp.transport import Address, Endpoint
 
-__all__ = ["MemoryLink", "parse_target"]
+__all__ = ["MemoryLink"]
 
 T = TypeVar("T")
 _FORGET: Final = frozenset({"timeout", "transport", "shutting_down", "unavailable"})
@@ -54,46 +47,6 @@ _FORGET: Final = frozenset({"timeout", "transport", "shutting_down", "unavailabl
 _info: Final = msgspec.json.Decoder(MemoryInfo)
 _INFO: Final = msgspec.json.encode(Info())
 _item: Final = msgspec.json.Decoder(ReadEntries | ReadEnd | MemoryStreamError)
-
-
-def parse_target(target: object, example: str) -> tuple[Address | None, str | None, str]:
-    """``(address, None, "host:port")`` or ``(None, capability, capability)``.
-
-    Raises:
-        InvalidRecord: neither, at ``$.target``.
-
-    Example:
-        >>> parse_target("127.0.0.1:7001", "memory.vectors")
-        (('127.0.0.1', 7001), None, '127.0.0.1:7001')
-    """
-    problem = (
-        f"target must be 'host:port', (host, port) or a capability id such as {example!r}, "
-        f"got {target!r}"
-    )
-    if isinstance(target, tuple):
-        parts = cast("tuple[object, ...]", target)
-        if len(parts) == 2 and isinstance(parts[0], str) and _port(parts[1]):
-            address = (parts[0], cast("int", parts[1]))
-            return address, None, where(address)
-        raise InvalidRecord(problem, "$.target")
-    if not isinstance(target, str) or not target.strip():
-        raise InvalidRecord(problem, "$.target")
-    if ":" in target:
-        try:
-            return parse_address(target), None, target
-        except ValueError:
-            host, _, port = target.rpartition(":")
-            if host and port.isdigit() and _port(int(port)):
-                return (host.strip("[]"), int(port)), None, target
-        raise InvalidRecord(problem, "$.target")
-    try:
-        return None, parse_capability_id(target), target
-    except InvalidCapabilityId as error:
-        raise InvalidRecord(f"{problem}: {error.reason}", "$.target") from None
-
-
-def _port(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 0xFFFF
 
 
 class MemoryLink:
@@ -115,16 +68,14 @@ class MemoryLink:
         connect_timeout: float,
         example: str,
     ) -> None:
-        self.address, self.capability, self.target = parse_target(target, example)
+        try:
+            self.address, self.capability, self.target = split_target(target, example)
+        except BadTarget as error:
+            raise InvalidRecord(str(error), "$.target") from None
         _positive("timeout", timeout)
         _positive("connect_timeout", connect_timeout)
-        if registry is not None:
-            try:
-                parse_address(registry)
-            except (ValueError, TypeError, AttributeError):
-                raise InvalidRecord(
-                    f"registry must be 'ip:port', got {registry!r}", "$.registry"
-                ) from None
+        if registry is not None and not is_registry(registry):
+            raise InvalidRecord(f"registry must be 'ip:port', got {registry!r}", "$.registry")
         self.endpoint: Final = endpoint
         self.registry: Final = registry
         self.timeout: Final = float(timeout)

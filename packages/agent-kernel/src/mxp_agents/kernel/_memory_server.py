@@ -7,26 +7,19 @@ The wire format is in `mxp_agents.kernel._memory_wire` and docs/protocol.md ("Me
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Final, NoReturn
+from typing import TYPE_CHECKING, Final
 
 import msgspec
-import trio
 
 from mxp_agents.kernel._config import KernelConfig, KernelConfigError
-from mxp_agents.kernel._kernel import Kernel
 from mxp_agents.kernel._memory_service import READ_BATCH_BYTES, MemoryService
+from mxp_agents.kernel._served import ServedKernel
 from mxp_agents.memory import Journal, VectorStore
 from mxp_agents.primitives import InvalidCapabilityId, parse_capability_id
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
-    from contextlib import AbstractAsyncContextManager
-
     from opentelemetry.trace import TracerProvider
 
-    from mxp.transport import Address, Endpoint
-    from mxp_agents.kernel._lifecycle import AgentState
 
 __all__ = ["JOURNAL_CAPABILITY", "VECTORS_CAPABILITY", "MemoryServer", "serve_memory"]
 
@@ -36,7 +29,7 @@ JOURNAL_CAPABILITY: Final = "memory.journal"
 """Advertised by a memory server that serves a journal (unless ``capability`` is given)."""
 
 
-class MemoryServer:
+class MemoryServer(ServedKernel):
     """A vector store and/or journal served over MXP: runs like a `Kernel` (build it with
     `serve_memory`).
 
@@ -88,8 +81,7 @@ class MemoryServer:
             capabilities=served,
             batch_bytes=batch,
         )
-        self.kernel: Final = Kernel(self.service, config=config, tracer_provider=tracer_provider)
-        """The kernel hosting the memory (lifecycle, scheduler, registration)."""
+        super().__init__(self.service, config=config, tracer_provider=tracer_provider)
 
     @property
     def vectors(self) -> VectorStore | None:
@@ -141,96 +133,8 @@ class MemoryServer:
         """
         return self.service.name
 
-    @property
-    def agent_id(self) -> str:
-        """The server's agent id as text.
-
-        Example:
-            >>> server.agent_id  # doctest: +SKIP
-            '5f0c6a8e-...'
-        """
-        return self.kernel.agent_id
-
-    @property
-    def state(self) -> AgentState:
-        """The lifecycle state.
-
-        Example:
-            >>> serve_memory(vectors=store).state
-            <AgentState.INIT: 'Init'>
-        """
-        return self.kernel.state
-
-    @property
-    def endpoint(self) -> Endpoint:
-        """The MXP endpoint while running (`KernelError` otherwise).
-
-        Example:
-            >>> server.endpoint.local_address  # doctest: +SKIP
-            ('127.0.0.1', 54321)
-        """
-        return self.kernel.endpoint
-
-    @property
-    def address(self) -> Address:
-        """The bound ``(host, port)`` while running.
-
-        Example:
-            >>> server.address  # doctest: +SKIP
-            ('127.0.0.1', 54321)
-        """
-        return self.kernel.address
-
-    @property
-    def in_flight(self) -> int:
-        """Memory calls accepted and not answered yet.
-
-        Example:
-            >>> server.in_flight
-            0
-        """
-        return self.kernel.in_flight
-
-    def running(self) -> AbstractAsyncContextManager[MemoryServer]:
-        """Serve for the block, as `Kernel.running` does (registration, graceful drain). The
-        store and journal are not closed on exit: they are the caller's.
-
-        Example:
-            >>> async with serve_memory(vectors=store).running() as server:
-            ...     await trio.sleep_forever()
-        """
-        return self._running()
-
-    async def serve(
-        self, *, task_status: trio.TaskStatus[MemoryServer] = trio.TASK_STATUS_IGNORED
-    ) -> NoReturn:
-        """Serve until cancelled, then stop gracefully (see `Kernel.serve`).
-
-        Example:
-            >>> async with trio.open_nursery() as nursery:
-            ...     server = await nursery.start(serve_memory(vectors=store).serve)
-            ...     nursery.cancel_scope.cancel()
-        """
-        await self.kernel.serve(task_status=_Reporting(task_status, self))
-
-    @asynccontextmanager
-    async def _running(self) -> AsyncGenerator[MemoryServer]:
-        async with self.kernel.running():
-            yield self
-
     def __repr__(self) -> str:
         return f"MemoryServer({self.name!r}, {self.capabilities!r}, state={self.state.value})"
-
-
-class _Reporting:
-    """The ``task_status`` given to the kernel: reports the server instead of the kernel."""
-
-    def __init__(self, status: trio.TaskStatus[MemoryServer], server: MemoryServer) -> None:
-        self._status = status
-        self._server = server
-
-    def started(self, value: object = None) -> None:
-        self._status.started(self._server)
 
 
 def serve_memory(

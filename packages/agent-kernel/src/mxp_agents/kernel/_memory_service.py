@@ -9,30 +9,32 @@ import msgspec
 
 from mxp import MAX_PAYLOAD_SIZE, MessageType
 from mxp_agents.kernel._kernel_telemetry import KernelTelemetry
-from mxp_agents.kernel._memory_errors import MemoryErrorBody, MemoryStreamError, body_of
-from mxp_agents.kernel._memory_wire import (
-    Append,
+from mxp_agents.kernel._memory_answers import (
     Appended,
-    Count,
     Counted,
     Done,
-    Flush,
-    Info,
     JournalInfo,
     Matches,
-    MemoryCall,
     MemoryInfo,
-    Query,
-    Read,
     ReadEnd,
     ReadEntries,
-    Remove,
     Removed,
-    Save,
-    Upsert,
     Upserted,
     VectorInfo,
     WireEntry,
+)
+from mxp_agents.kernel._memory_errors import MemoryErrorBody, MemoryStreamError, body_of
+from mxp_agents.kernel._memory_wire import (
+    Append,
+    Count,
+    Flush,
+    Info,
+    MemoryCall,
+    Query,
+    Read,
+    Remove,
+    Save,
+    Upsert,
     parse_memory_call,
 )
 from mxp_agents.kernel._vector_encoding import F32, unpacked_points, unpacked_vector

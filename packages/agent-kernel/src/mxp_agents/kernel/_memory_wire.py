@@ -1,5 +1,6 @@
 """The wire form of memory calls over MXP (see `serve_memory`): the Call bodies, one msgspec
-Struct per operation tagged by ``"op"``, and their answers.
+Struct per operation tagged by ``"op"`` (their answers are in
+`mxp_agents.kernel._memory_answers`).
 
 Vector points and queries travel as JSON (the `VectorPoint` / `VectorQuery` fields), each
 vector as an array of numbers or compactly as ``{"f32": "<base64 of little-endian float32>"}``
@@ -15,43 +16,29 @@ import math
 from typing import Any, Final, TypeAlias, TypeVar
 
 import msgspec
-from opentelemetry import trace
 
-from mxp_agents.kernel._call_body import InvalidCallBody, PriorityName
-from mxp_agents.memory import InvalidRecord, Metric, VectorMatch, VectorPoint, VectorQuery
-from mxp_agents.primitives import InvalidValue, kind_of
-from mxp_agents.primitives import validation_error_parts as _parts
+from mxp_agents.kernel._call_body import InvalidCallBody, PriorityName, decode_body
+from mxp_agents.kernel._trace_context import trace_carrier
+from mxp_agents.memory import InvalidRecord, VectorPoint, VectorQuery
+from mxp_agents.primitives import kind_of
 
 __all__ = [
     "Append",
-    "Appended",
     "Count",
-    "Counted",
-    "Done",
     "Flush",
     "Info",
-    "JournalInfo",
     "MemoryCall",
-    "MemoryInfo",
     "MemoryOp",
-    "Matches",
     "Query",
     "Read",
-    "ReadEnd",
-    "ReadEntries",
     "Remove",
-    "Removed",
     "Save",
     "Upsert",
-    "Upserted",
-    "VectorInfo",
-    "WireEntry",
     "check_read",
     "parse_memory_call",
     "with_trace_context",
 ]
 
-_T = TypeVar("_T")
 _O = TypeVar("_O", bound="MemoryOp")
 
 
@@ -201,92 +188,6 @@ MemoryCall: TypeAlias = Upsert | Remove | Query | Count | Save | Info | Append |
 """Every memory Call body."""
 
 
-class VectorInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """The served vector store's ``dimensions`` and default ``metric``, and the compact vector
-    forms the server reads besides JSON arrays (``encodings``: ``("f32",)``; absent from an
-    older server, whose clients then send arrays)."""
-
-    dimensions: int
-    metric: Metric
-    encodings: tuple[str, ...] = ()
-
-
-class JournalInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """The served journal's ``durability`` (`Durability` value)."""
-
-    durability: str
-
-
-class MemoryInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """The answer to ``info``: the service's ``name`` and ``capabilities``, and what it serves.
-
-    Example:
-        >>> MemoryInfo(name="memory", capabilities=("memory.vectors",),
-        ...            vectors=VectorInfo(dimensions=3, metric=Metric.COSINE)).journal is None
-        True
-    """
-
-    name: str
-    capabilities: tuple[str, ...]
-    vectors: VectorInfo | None = None
-    journal: JournalInfo | None = None
-
-
-class Upserted(msgspec.Struct, frozen=True):
-    """The answer to ``upsert``: how many points were written."""
-
-    upserted: int
-
-
-class Removed(msgspec.Struct, frozen=True):
-    """The answer to ``remove``: how many of the ids existed."""
-
-    removed: int
-
-
-class Matches(msgspec.Struct, frozen=True):
-    """The answer to ``query``: the matches, best first."""
-
-    matches: list[VectorMatch]
-
-
-class Counted(msgspec.Struct, frozen=True):
-    """The answer to ``count``."""
-
-    count: int
-
-
-class Appended(msgspec.Struct, frozen=True):
-    """The answer to ``append``: the record's offset (its append returned)."""
-
-    offset: int
-
-
-class Done(msgspec.Struct, frozen=True):
-    """The answer to ``save`` and ``flush``: ``{"ok": true}``."""
-
-    ok: bool = True
-
-
-class WireEntry(msgspec.Struct, frozen=True, array_like=True):
-    """A journal entry on the wire: ``[offset, record]`` (record as MessagePack bytes)."""
-
-    offset: int
-    record: bytes
-
-
-class ReadEntries(msgspec.Struct, frozen=True, tag="entries", tag_field="type"):
-    """One Stream item of a read: a batch of entries in offset order."""
-
-    entries: tuple[WireEntry, ...]
-
-
-class ReadEnd(msgspec.Struct, frozen=True, tag="end", tag_field="type"):
-    """The last Stream item of a complete read: how many entries were sent."""
-
-    entries: int
-
-
 def check_read(run_id: object, since: object, until: object, start: object) -> None:
     """Check `Journal.read` arguments (both ends use it).
 
@@ -331,12 +232,12 @@ def parse_memory_call(payload: bytes) -> MemoryCall:
         >>> parse_memory_call(b'{"op": "remove", "ids": ["a"]}').ids
         ('a',)
     """
-    if "op" not in _decoded(_keys, payload, "a JSON object"):
+    if "op" not in decode_body(_keys, payload, "a JSON object"):
         raise InvalidCallBody(
             f"this agent serves memory: send {{'op': <{_OPS}>, ...}} "
             "(a task or messages body goes to an agent)"
         )
-    return _decoded(_call, payload, "a memory call")
+    return decode_body(_call, payload, "a memory call")
 
 
 def with_trace_context(call: _O) -> _O:
@@ -346,26 +247,7 @@ def with_trace_context(call: _O) -> _O:
         >>> with_trace_context(Count()).metadata  # no span current
         {}
     """
-    if not trace.get_current_span().get_span_context().is_valid:
-        return call
-    from opentelemetry import propagate
-
-    carrier: dict[str, list[str] | str] = {}
-    propagate.get_global_textmap().inject(carrier)
+    carrier = trace_carrier()
     if not carrier:
         return call
     return msgspec.structs.replace(call, metadata={**call.metadata, **carrier})
-
-
-def _decoded(decoder: msgspec.json.Decoder[_T], payload: bytes, what: str) -> _T:
-    try:
-        return decoder.decode(payload)
-    except msgspec.ValidationError as error:
-        reason, path = _parts(error)
-        cause = error.__cause__
-        if isinstance(cause, InvalidCallBody | InvalidValue):
-            inner = cause.path or "$"
-            raise InvalidCallBody(cause.reason, path + inner[1:]) from None
-        raise InvalidCallBody(f"not {what}: {reason}", path) from None
-    except msgspec.DecodeError as error:
-        raise InvalidCallBody(f"the body is not JSON ({error})") from None

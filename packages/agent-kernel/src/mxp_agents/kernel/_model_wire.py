@@ -8,16 +8,15 @@ carry a `ModelResponse`, streamed items one `ModelEvent` each, all as msgspec JS
 from __future__ import annotations
 
 import re
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import msgspec
-from opentelemetry import trace
 
 from mxp_agents.adapters import ModelEvent, ModelRequest, ModelResponse
-from mxp_agents.kernel._call_body import InvalidCallBody, PriorityName
+from mxp_agents.kernel._call_body import InvalidCallBody, PriorityName, decode_body
 from mxp_agents.kernel._model_errors import ModelStreamError
-from mxp_agents.primitives import CapabilityId, InvalidValue, parse_capability_id
-from mxp_agents.primitives import validation_error_parts as _parts
+from mxp_agents.kernel._trace_context import trace_carrier
+from mxp_agents.primitives import CapabilityId, parse_capability_id
 
 __all__ = [
     "ModelCall",
@@ -30,7 +29,6 @@ __all__ = [
     "with_trace_context",
 ]
 
-_T = TypeVar("_T")
 _KEYS: Final = frozenset({"model_request", "model_info"})
 
 
@@ -96,13 +94,13 @@ def parse_model_call(payload: bytes) -> ModelCall:
         >>> parse_model_call(b'{"model_info": true}').model_info
         True
     """
-    keys = _decoded(_keys, payload, "a JSON object").keys()
+    keys = decode_body(_keys, payload, "a JSON object").keys()
     if _KEYS.isdisjoint(keys):
         raise InvalidCallBody(
             "this agent serves a model: send {'model_request': <ModelRequest>, 'stream': bool} "
             "(a task or messages body goes to an agent)"
         )
-    return _decoded(_call, payload, "a model call")
+    return decode_body(_call, payload, "a model call")
 
 
 def decode_response(payload: bytes) -> ModelResponse:
@@ -139,12 +137,7 @@ def with_trace_context(call: ModelCall) -> ModelCall:
         >>> with_trace_context(ModelCall(model_info=True)).metadata  # no span current
         {}
     """
-    if not trace.get_current_span().get_span_context().is_valid:
-        return call
-    from opentelemetry import propagate
-
-    carrier: dict[str, list[str] | str] = {}
-    propagate.get_global_textmap().inject(carrier)
+    carrier = trace_carrier()
     if not carrier:
         return call
     return msgspec.structs.replace(call, metadata={**call.metadata, **carrier})
@@ -152,17 +145,3 @@ def with_trace_context(call: ModelCall) -> ModelCall:
 
 def _safe(text: str) -> str:
     return _UNSAFE.sub("-", text.lower()).strip("-") or "unnamed"
-
-
-def _decoded(decoder: msgspec.json.Decoder[_T], payload: bytes, what: str) -> _T:
-    try:
-        return decoder.decode(payload)
-    except msgspec.ValidationError as error:
-        reason, path = _parts(error)
-        cause = error.__cause__
-        if isinstance(cause, InvalidCallBody | InvalidValue):
-            inner = cause.path or "$"
-            raise InvalidCallBody(cause.reason, path + inner[1:]) from None
-        raise InvalidCallBody(f"not {what}: {reason}", path) from None
-    except msgspec.DecodeError as error:
-        raise InvalidCallBody(f"the body is not JSON ({error})") from None

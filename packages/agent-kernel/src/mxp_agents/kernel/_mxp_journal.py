@@ -7,18 +7,19 @@ from typing import TYPE_CHECKING, Final, Self
 
 import msgspec
 
+from mxp_agents.kernel._memory_answers import Appended, Done
+from mxp_agents.kernel._memory_client import MemoryClient
 from mxp_agents.kernel._memory_errors import MemoryServiceError
-from mxp_agents.kernel._memory_link import MemoryLink
 from mxp_agents.kernel._memory_service import decode_record, encode_record
-from mxp_agents.kernel._memory_wire import Append, Appended, Done, Flush, Read, check_read
+from mxp_agents.kernel._memory_wire import Append, Flush, Read, check_read
 from mxp_agents.memory import Durability, JournalClosed, JournalEntry, MemoryRecord
 from mxp_agents.primitives import kind_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
-    from types import TracebackType
 
-    from mxp.transport import Address, Endpoint
+    from mxp.transport import Endpoint
+    from mxp_agents.kernel._memory_answers import MemoryInfo
 
 __all__ = ["MxpJournal"]
 
@@ -26,7 +27,7 @@ _appended: Final = msgspec.json.Decoder(Appended)
 _done: Final = msgspec.json.Decoder(Done)
 
 
-class MxpJournal:
+class MxpJournal(MemoryClient):
     """The journal of a memory agent (`serve_memory`), used like any `Journal`.
 
     ``target`` is an address or a capability (``"memory.journal"``) discovered through the
@@ -43,6 +44,10 @@ class MxpJournal:
         ...     replay = [entry.record async for entry in journal.read(run_id="r-42")]
     """
 
+    _example = "memory.journal"
+    _noun = "journal"
+    _closed_error = JournalClosed
+
     def __init__(
         self,
         target: str | tuple[str, int],
@@ -52,16 +57,14 @@ class MxpJournal:
         timeout: float = 30.0,
         connect_timeout: float = 2.0,
     ) -> None:
-        self._link: Final = MemoryLink(
+        super().__init__(
             target,
             endpoint=endpoint,
             registry=registry,
             timeout=timeout,
             connect_timeout=connect_timeout,
-            example="memory.journal",
         )
         self._durability: Durability | None = None
-        self._closed = False
 
     @classmethod
     async def connect(
@@ -89,20 +92,7 @@ class MxpJournal:
         )
         return await journal.open()
 
-    async def open(self) -> Self:
-        """Ask the service what it serves (once); discovers the server for a capability.
-
-        Raises:
-            MemoryServiceError: unreachable, or the service serves no journal (code
-                ``unsupported``).
-
-        Example:
-            >>> journal = await MxpJournal("127.0.0.1:7001", endpoint=endpoint).open()
-        """
-        self._check_open()
-        if self._durability is not None:
-            return self
-        info = await self._link.info()
+    def _adopt(self, info: MemoryInfo) -> None:
         if info.journal is None:
             raise MemoryServiceError(
                 "unsupported",
@@ -116,38 +106,6 @@ class MxpJournal:
             raise MemoryServiceError(
                 "protocol", f"unknown durability {info.journal.durability!r}", self.target
             ) from None
-        return self
-
-    async def __aenter__(self) -> Self:
-        return await self.open()
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    @property
-    def target(self) -> str:
-        """The address (``"host:port"``) or capability the journal calls.
-
-        Example:
-            >>> MxpJournal("memory.journal").target
-            'memory.journal'
-        """
-        return self._link.target
-
-    @property
-    def server(self) -> Address | None:
-        """The memory server in use (None before a capability is resolved).
-
-        Example:
-            >>> MxpJournal("127.0.0.1:7001").server
-            ('127.0.0.1', 7001)
-        """
-        return self._link.server
 
     @property
     def durability(self) -> Durability:
@@ -158,12 +116,7 @@ class MxpJournal:
             <Durability.BATCH: 'batch'>
         """
         if self._durability is None:
-            raise MemoryServiceError(
-                "not_open",
-                "durability is known once the journal is open: `await journal.open()`, "
-                "`async with journal`, or `await MxpJournal.connect(...)`",
-                self.target,
-            )
+            raise MemoryServiceError("not_open", self._not_open_text("durability"), self.target)
         return self._durability
 
     async def append(self, record: MemoryRecord) -> int:
@@ -236,10 +189,6 @@ class MxpJournal:
                 await self._link.call(Flush(), _done)
         finally:
             self._closed = True
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise JournalClosed(f"MxpJournal {self.target!r} is closed")
 
     def __repr__(self) -> str:
         return f"MxpJournal({self.target!r}, durability={self._durability})"

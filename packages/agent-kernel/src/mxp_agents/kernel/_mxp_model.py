@@ -11,7 +11,6 @@ import trio
 
 import mxp
 from mxp import MessageType
-from mxp.bodies import parse_address
 from mxp.transport import EndpointClosed, RemoteError, RequestTimeout, StreamError, new_message
 from mxp_agents.adapters import (
     InvalidModelValue,
@@ -25,7 +24,7 @@ from mxp_agents.kernel._model_errors import ModelErrorBody, ModelStreamError, de
 from mxp_agents.kernel._model_wire import ModelCall, decode_item, decode_response
 from mxp_agents.kernel._mxp_probe import PeerUnavailable, check_reply, encoded_call, where
 from mxp_agents.kernel._mxp_route import Route
-from mxp_agents.primitives import CapabilityId, InvalidCapabilityId, parse_capability_id
+from mxp_agents.kernel._mxp_target import BadTarget, is_registry, split_target
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -71,7 +70,10 @@ class MxpModel(ProviderModel):
         prices: PriceTable | None = None,
         connect_timeout: float = 2.0,
     ) -> None:
-        address, capability, label = _target(target)
+        try:
+            address, capability, label = split_target(target, "model.local.smollm2")
+        except BadTarget as error:
+            raise InvalidModelValue(str(error), "$.target") from None
         super().__init__(
             label if model_name is None else model_name, timeout=timeout, retry=retry, prices=prices
         )
@@ -85,13 +87,8 @@ class MxpModel(ProviderModel):
                 f"connect_timeout must be > 0 seconds, got {connect_timeout!r}",
                 "$.connect_timeout",
             )
-        if registry is not None:
-            try:
-                parse_address(registry)
-            except (ValueError, TypeError, AttributeError):
-                raise InvalidModelValue(
-                    f"registry must be 'ip:port', got {registry!r}", "$.registry"
-                ) from None
+        if registry is not None and not is_registry(registry):
+            raise InvalidModelValue(f"registry must be 'ip:port', got {registry!r}", "$.registry")
         self.target: Final = label
         """The address (``"host:port"``) or capability the model calls."""
         self._route = Route(
@@ -195,39 +192,6 @@ class MxpModel(ProviderModel):
         return MalformedResponseError(
             f"model server at {self.target}: {text}", provider=self.provider, model=self.model_name
         )
-
-
-def _target(target: object) -> tuple[Address | None, CapabilityId | None, str]:
-    """``(address, None, "host:port")`` or ``(None, capability, capability)``."""
-    problem = (
-        "target must be 'host:port', (host, port) or a capability id such as "
-        f"'model.local.smollm2', got {target!r}"
-    )
-    if isinstance(target, tuple):
-        parts = cast("tuple[object, ...]", target)
-        if len(parts) == 2 and isinstance(parts[0], str) and _port(parts[1]):
-            address = (parts[0], cast("int", parts[1]))
-            return address, None, where(address)
-        raise InvalidModelValue(problem, "$.target")
-    if not isinstance(target, str) or not target.strip():
-        raise InvalidModelValue(problem, "$.target")
-    if ":" in target:
-        try:
-            return parse_address(target), None, target
-        except ValueError:
-            host, _, port = target.rpartition(":")
-            if host and port.isdigit() and _port(int(port)):
-                return (host.strip("[]"), int(port)), None, target
-        raise InvalidModelValue(problem, "$.target")
-    try:
-        capability = parse_capability_id(target)
-        return None, capability, capability
-    except InvalidCapabilityId as error:
-        raise InvalidModelValue(f"{problem}: {error.reason}", "$.target") from None
-
-
-def _port(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 0xFFFF
 
 
 async def _aclose(chunks: AsyncGenerator[bytes]) -> None:

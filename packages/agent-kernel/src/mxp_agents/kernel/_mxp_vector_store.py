@@ -8,29 +8,17 @@ from typing import TYPE_CHECKING, Any, Final, Self
 import msgspec
 import trio
 
+from mxp_agents.kernel._memory_answers import Counted, Done, Matches, Removed, Upserted
+from mxp_agents.kernel._memory_client import MemoryClient
 from mxp_agents.kernel._memory_errors import MemoryServiceError
-from mxp_agents.kernel._memory_link import MemoryLink
-from mxp_agents.kernel._memory_wire import (
-    Count,
-    Counted,
-    Done,
-    Matches,
-    MemoryOp,
-    Query,
-    Remove,
-    Removed,
-    Save,
-    Upsert,
-    Upserted,
-)
+from mxp_agents.kernel._memory_wire import Count, MemoryOp, Query, Remove, Save, Upsert
 from mxp_agents.kernel._vector_encoding import F32, encoded_points, floats, packed
 from mxp_agents.memory import InvalidRecord, Metric, VectorStoreError
 from mxp_agents.primitives import kind_of
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
-    from mxp.transport import Address, Endpoint
+    from mxp.transport import Endpoint
+    from mxp_agents.kernel._memory_answers import MemoryInfo
     from mxp_agents.memory import VectorMatch, VectorPoint, VectorQuery
 
 __all__ = ["MxpVectorStore"]
@@ -44,7 +32,7 @@ _counted: Final = msgspec.json.Decoder(Counted)
 _done: Final = msgspec.json.Decoder(Done)
 
 
-class MxpVectorStore:
+class MxpVectorStore(MemoryClient):
     """The vector store of a memory agent (`serve_memory`), used like any `VectorStore`.
 
     ``target`` is an address (``"127.0.0.1:7001"``, ``("127.0.0.1", 7001)``) or a capability
@@ -73,6 +61,10 @@ class MxpVectorStore:
         ['a']
     """
 
+    _example = "memory.vectors"
+    _noun = "store"
+    _closed_error = VectorStoreError
+
     def __init__(
         self,
         target: str | tuple[str, int],
@@ -83,19 +75,17 @@ class MxpVectorStore:
         connect_timeout: float = 2.0,
         compact: bool = True,
     ) -> None:
-        self._link: Final = MemoryLink(
+        super().__init__(
             target,
             endpoint=endpoint,
             registry=registry,
             timeout=timeout,
             connect_timeout=connect_timeout,
-            example="memory.vectors",
         )
         self._want_compact: Final = bool(compact)
         self._compact = False
         self._dimensions: int | None = None
         self._metric: Metric | None = None
-        self._closed = False
 
     @classmethod
     async def connect(
@@ -125,20 +115,7 @@ class MxpVectorStore:
         )
         return await store.open()
 
-    async def open(self) -> Self:
-        """Ask the service what it serves (once); discovers the server for a capability.
-
-        Raises:
-            MemoryServiceError: unreachable, or the service serves no vector store
-                (code ``unsupported``).
-
-        Example:
-            >>> store = await MxpVectorStore("127.0.0.1:7001", endpoint=endpoint).open()
-        """
-        self._check_open()
-        if self._dimensions is not None:
-            return self
-        info = await self._link.info()
+    def _adopt(self, info: MemoryInfo) -> None:
         if info.vectors is None:
             raise MemoryServiceError(
                 "unsupported",
@@ -149,38 +126,6 @@ class MxpVectorStore:
         self._metric = info.vectors.metric
         self._compact = self._want_compact and F32 in info.vectors.encodings
         self._dimensions = info.vectors.dimensions
-        return self
-
-    async def __aenter__(self) -> Self:
-        return await self.open()
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    @property
-    def target(self) -> str:
-        """The address (``"host:port"``) or capability the store calls.
-
-        Example:
-            >>> MxpVectorStore("memory.vectors").target
-            'memory.vectors'
-        """
-        return self._link.target
-
-    @property
-    def server(self) -> Address | None:
-        """The memory server in use (None before a capability is resolved).
-
-        Example:
-            >>> MxpVectorStore("127.0.0.1:7001").server
-            ('127.0.0.1', 7001)
-        """
-        return self._link.server
 
     @property
     def dimensions(self) -> int:
@@ -343,15 +288,8 @@ class MxpVectorStore:
             bodies.append(prefix + b",".join(batch) + suffix)
         return bodies
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise VectorStoreError(f"MxpVectorStore {self.target!r} is closed")
-
     def _not_open(self, what: str) -> VectorStoreError:
-        return VectorStoreError(
-            f"MxpVectorStore {self.target!r}: {what} is known once the store is open: "
-            "`await store.open()`, `async with store`, or `await MxpVectorStore.connect(...)`"
-        )
+        return VectorStoreError(f"MxpVectorStore {self.target!r}: {self._not_open_text(what)}")
 
     def __repr__(self) -> str:
         return f"MxpVectorStore({self.target!r}, dimensions={self._dimensions})"

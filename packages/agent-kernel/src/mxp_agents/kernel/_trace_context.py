@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from mxp_agents.kernel._call_body import CallRequest
 
-__all__ = ["extract_trace_context", "inject_trace_context"]
+__all__ = ["extract_trace_context", "inject_trace_context", "trace_carrier"]
 
 
 def inject_trace_context(request: CallRequest) -> CallRequest:
@@ -50,6 +50,23 @@ def inject_trace_context(request: CallRequest) -> CallRequest:
     if not carrier:
         return request
     return msgspec.structs.replace(request, metadata={**metadata, **carrier})
+
+
+def trace_carrier() -> dict[str, list[str] | str]:
+    """The current OTel context as the propagator's fields, for a Call's ``metadata`` (empty
+    when no valid span is current).
+
+    Example:
+        >>> trace_carrier()  # no span current
+        {}
+    """
+    if not trace.get_current_span().get_span_context().is_valid:
+        return {}
+    from opentelemetry import propagate
+
+    carrier: dict[str, list[str] | str] = {}
+    propagate.get_global_textmap().inject(carrier)
+    return carrier
 
 
 def extract_trace_context(metadata: dict[str, Any]) -> tuple[Context | None, dict[str, Any]]:

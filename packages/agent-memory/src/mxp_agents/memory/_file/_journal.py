@@ -6,11 +6,12 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Self
+from typing import TYPE_CHECKING, Final
 
 import msgspec
 import trio
 
+from mxp_agents.memory._closing import ClosesOnExit
 from mxp_agents.memory._errors import JournalClosed
 from mxp_agents.memory._file._options import check_options, check_read, check_time
 from mxp_agents.memory._file._reader import Reader
@@ -20,7 +21,6 @@ from mxp_agents.memory._journal_api import Durability, JournalEntry, Retention
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
-    from types import TracebackType
 
     from mxp_agents.memory._file._segment import Segment
     from mxp_agents.memory._record import MemoryRecord
@@ -47,7 +47,7 @@ class JournalStats(msgspec.Struct, frozen=True, kw_only=True):
     segment_opens: int  # segment files opened by reads since the journal opened
 
 
-class FileJournal:
+class FileJournal(ClosesOnExit):
     """A `Journal` in a directory: segment files of checksummed msgpack frames, with indexes.
 
     Open it with `FileJournal.open` (or ``async with FileJournal.opened(...)``). Offsets run
@@ -308,17 +308,6 @@ class FileJournal:
     def _check_open(self) -> None:
         if self._writer.closed:
             raise JournalClosed(f"the journal in {str(self._directory)!r} is closed")
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         state = "closed" if self._writer.closed else f"next_offset={self._writer.next_offset}"

@@ -6,11 +6,12 @@ import logging
 import math
 import time
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Final, Self
+from typing import TYPE_CHECKING, Final
 
 import trio
 
 from mxp_agents.config import Secret
+from mxp_agents.memory._closing import ClosesOnExit
 from mxp_agents.memory._errors import InvalidRecord, JournalClosed, JournalError
 from mxp_agents.memory._journal_api import Durability, JournalEntry, Retention
 from mxp_agents.memory._postgres._codec import Row, encode_record, read_filters
@@ -22,7 +23,6 @@ from mxp_agents.memory._postgres._writer import Writer
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
-    from types import TracebackType
 
     from mxp_agents.memory._record import MemoryRecord
 
@@ -43,7 +43,7 @@ class _Pending:
         self.error: str | None = None
 
 
-class PostgresJournal:
+class PostgresJournal(ClosesOnExit):
     """The `Journal` in one PostgreSQL table: one row per record, offsets as the primary key.
 
     Open it with `open` (or `opened`, an async context manager). One journal writes a table at
@@ -357,17 +357,6 @@ class PostgresJournal:
     def _check_open(self, *, closed_only: bool = False) -> None:
         if self._closed if closed_only else self._closing:
             raise JournalClosed(f"journal {self.table!r} is closed")
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         state = "closed" if self._closing else "open"

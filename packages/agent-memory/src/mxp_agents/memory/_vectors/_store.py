@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 import msgspec
 import trio
 
+from mxp_agents.memory._closing import ClosesOnExit
 from mxp_agents.memory._errors import InvalidRecord, VectorStoreError
 from mxp_agents.memory._lockfile import lock_directory, unlock
 from mxp_agents.memory._vector_api import Metric, VectorMatch, VectorPoint, VectorQuery
@@ -20,7 +21,6 @@ from mxp_agents.memory._vectors._validate import check_ids, prepare_points, prep
 if TYPE_CHECKING:
     import os
     from collections.abc import Callable, Sequence
-    from types import TracebackType
 
 __all__ = ["DEFAULT_HNSW_THRESHOLD", "EmbeddedVectorStore", "VectorStoreStats"]
 
@@ -53,7 +53,7 @@ class VectorStoreStats(msgspec.Struct, frozen=True, kw_only=True):
     mapped: bool
 
 
-class EmbeddedVectorStore:
+class EmbeddedVectorStore(ClosesOnExit):
     """Vectors in this process: exact search, an HNSW graph (usearch) past ``hnsw_threshold``.
 
     Queries return exact scores (graph candidates are rescored from float32), filters never
@@ -258,17 +258,6 @@ class EmbeddedVectorStore:
                 if self._lock_fd is not None:
                     unlock(self._lock_fd)
                     self._lock_fd = None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         stats = self.stats()
