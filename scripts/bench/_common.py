@@ -56,3 +56,44 @@ def emit_json(data: dict[str, Any]) -> None:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
+
+
+def run_areas(doc: str | None, areas: dict[str, str], argv: list[str]) -> int:
+    """The main of a benchmark made of areas: each area is a module whose
+    ``measure(quick=...)`` returns ``{"title", "header", "rows", "json", "goals"}``; prints
+    each area's table and goals, or one JSON document with ``--json``."""
+    import argparse
+    import importlib
+    import platform
+
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
+    parser.add_argument("--only", nargs="+", choices=sorted(areas), help="areas to measure")
+    args = parser.parse_args(argv)
+    report: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "quick": args.quick,
+        "areas": {},
+    }
+    all_met = True
+    for area in args.only or list(areas):
+        section: dict[str, Any] = importlib.import_module(areas[area]).measure(quick=args.quick)
+        goals: list[tuple[str, bool]] = [(str(g), bool(ok)) for g, ok in section["goals"]]
+        all_met = all_met and all(ok for _, ok in goals)
+        report["areas"][area] = {
+            "title": section["title"],
+            "header": section["header"],
+            "rows": section["rows"],
+            "figures": section["json"],
+            "goals": [{"goal": goal, "met": ok} for goal, ok in goals],
+        }
+        if not args.json:
+            print_table(section["title"], section["header"], section["rows"])
+            for goal, ok in goals:
+                print(f"  goal: {goal}: {verdict(ok)}")
+            print()
+    report["all_goals_met"] = all_met
+    if args.json:
+        emit_json(report)
+    return 0

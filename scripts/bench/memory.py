@@ -20,16 +20,12 @@ figures are medians and the ratio column compares like with like):
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import platform
 import sys
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit_json, print_table, verdict
+from _common import run_areas
 
 AREAS = {
     "journal": "_memory_journal",
@@ -38,40 +34,5 @@ AREAS = {
     "service": "_memory_service",
 }
 
-
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
-    parser.add_argument("--only", nargs="+", choices=sorted(AREAS), help="areas to measure")
-    args = parser.parse_args(argv)
-    report: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "platform": platform.platform()},
-        "quick": args.quick,
-        "areas": {},
-    }
-    all_met = True
-    for area in args.only or list(AREAS):
-        section: dict[str, Any] = importlib.import_module(AREAS[area]).measure(quick=args.quick)
-        goals: list[tuple[str, bool]] = [(str(g), bool(ok)) for g, ok in section["goals"]]
-        all_met = all_met and all(ok for _, ok in goals)
-        report["areas"][area] = {
-            "title": section["title"],
-            "header": section["header"],
-            "rows": section["rows"],
-            "figures": section["json"],
-            "goals": [{"goal": goal, "met": ok} for goal, ok in goals],
-        }
-        if not args.json:
-            print_table(section["title"], section["header"], section["rows"])
-            for goal, ok in goals:
-                print(f"  goal: {goal}: {verdict(ok)}")
-            print()
-    report["all_goals_met"] = all_met
-    if args.json:
-        emit_json(report)
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(run_areas(__doc__, AREAS, sys.argv[1:]))
