@@ -12,7 +12,7 @@ Example:
     True
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mxp_agents.policy._approval_api import (
     ApprovalRecord,
@@ -42,11 +42,39 @@ from mxp_agents.policy._request import (
     PolicyRequest,
 )
 
+if TYPE_CHECKING:
+    from mxp_agents.policy._audit import (
+        MXP_AUDITED,
+        SPAN_EVENT,
+        Backoff,
+        ChainProblem,
+        ChainReport,
+        FanOut,
+        HashChainLog,
+        Outbox,
+        OutboxSink,
+        ProblemKind,
+        TornTail,
+        TracingSink,
+        mxp_audit_body,
+        mxp_audited,
+        verify,
+    )
+    from mxp_agents.policy._rego import (
+        RegoBundle,
+        RegoEngine,
+        RegoEvaluationError,
+        RegoSample,
+        RegoSourceError,
+    )
+
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "FAIL_CLOSED",
+    "MXP_AUDITED",
+    "SPAN_EVENT",
     "ApprovalError",
     "ApprovalRecord",
     "ApprovalRequest",
@@ -55,13 +83,20 @@ __all__ = [
     "AuditError",
     "AuditEvent",
     "AuditSink",
+    "Backoff",
+    "ChainProblem",
+    "ChainReport",
     "DecisionKind",
     "EmitEvent",
+    "FanOut",
+    "HashChainLog",
     "InvalidPolicy",
     "InvokeTool",
     "MemoryWrite",
     "ModelInference",
     "OutboundMessage",
+    "Outbox",
+    "OutboxSink",
     "PolicyAction",
     "PolicyContext",
     "PolicyDecision",
@@ -69,12 +104,44 @@ __all__ = [
     "PolicyError",
     "PolicyLoadError",
     "PolicyRequest",
+    "ProblemKind",
+    "RegoBundle",
+    "RegoEngine",
+    "RegoEvaluationError",
+    "RegoSample",
+    "RegoSourceError",
+    "TornTail",
+    "TracingSink",
     "consult",
     "fingerprint",
+    "mxp_audit_body",
+    "mxp_audited",
+    "verify",
 ]
 
 # name -> (private module, the extra whose dependencies it imports, or None); helpers add here.
-_LAZY: dict[str, tuple[str, str | None]] = {}
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "TracingSink": ("_audit", None),
+    "FanOut": ("_audit", None),
+    "SPAN_EVENT": ("_audit", None),
+    "mxp_audit_body": ("_audit", None),
+    "mxp_audited": ("_audit", None),
+    "MXP_AUDITED": ("_audit", None),
+    "OutboxSink": ("_audit", None),
+    "HashChainLog": ("_audit", None),
+    "verify": ("_audit", None),
+    "ChainReport": ("_audit", None),
+    "ChainProblem": ("_audit", None),
+    "ProblemKind": ("_audit", None),
+    "TornTail": ("_audit", None),
+    "Outbox": ("_audit", None),
+    "Backoff": ("_audit", None),
+    "RegoBundle": ("_rego", "rego"),
+    "RegoEngine": ("_rego", "rego"),
+    "RegoEvaluationError": ("_rego", "rego"),
+    "RegoSample": ("_rego", "rego"),
+    "RegoSourceError": ("_rego", "rego"),
+}
 
 
 def __getattr__(name: str) -> Any:
