@@ -407,7 +407,7 @@ async def test_a_good_connection_hides_its_password_too(
 
 
 def test_missing_server_binaries_say_how_to_install(tmp_path: Any) -> None:
-    from mxp_agents.memory.testing._postgres_server import TemporaryPostgresError
+    from mxp_agents.memory.testing import TemporaryPostgresError
 
     with pytest.raises(TemporaryPostgresError, match=r"apt-get install postgresql"):
         TemporaryPostgres(bin_dir=tmp_path)

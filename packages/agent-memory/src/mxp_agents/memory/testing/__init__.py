@@ -16,6 +16,8 @@ Example:
 
 from typing import TYPE_CHECKING, Any
 
+from mxp_agents.primitives.testing import TemporaryPostgres, TemporaryPostgresError
+
 if TYPE_CHECKING:
     from mxp_agents.memory.testing._embedder_suite import (
         EmbedderCheckFailed,
@@ -28,10 +30,6 @@ if TYPE_CHECKING:
         check_journal,
         journal_check_names,
         run_journal_check,
-    )
-    from mxp_agents.memory.testing._postgres_server import (
-        TemporaryPostgres,
-        TemporaryPostgresError,
     )
     from mxp_agents.memory.testing._vector_suite import (
         VectorConformanceFailure,
@@ -64,8 +62,6 @@ _LAZY = {
     "check_journal": "_journal_suite",
     "check_vector_store": "_vector_suite",
     "HashEmbedder": "_hash_embedder",
-    "TemporaryPostgres": "_postgres_server",
-    "TemporaryPostgresError": "_postgres_server",
     "embedder_check_names": "_embedder_suite",
     "journal_check_names": "_journal_suite",
     "run_embedder_check": "_embedder_suite",

@@ -1,6 +1,7 @@
 """Test kit for code built on ``mxp_agents.primitives`` (shipped, like ``trio.testing``).
 
-A controllable clock, factories for valid values with sensible defaults, and assertions.
+A controllable clock, factories for valid values with sensible defaults, assertions, and
+`TemporaryPostgres`: a throwaway PostgreSQL server on 127.0.0.1 from the system's binaries.
 
 Example:
     >>> from mxp_agents.primitives.testing import ManualClock, make_manifest
@@ -18,10 +19,18 @@ from mxp_agents.primitives.testing._factories import (
     make_manifest,
     make_tool_call,
 )
+from mxp_agents.primitives.testing._postgres_server import (
+    TemporaryPostgres,
+    TemporaryPostgresError,
+    find_postgres_binaries,
+)
 
 __all__ = [
     "ManualClock",
+    "TemporaryPostgres",
+    "TemporaryPostgresError",
     "assert_json_round_trip",
+    "find_postgres_binaries",
     "make_agent_id",
     "make_capability",
     "make_manifest",

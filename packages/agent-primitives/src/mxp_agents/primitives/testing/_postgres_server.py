@@ -1,4 +1,7 @@
-"""`TemporaryPostgres`: a throwaway PostgreSQL server on 127.0.0.1, from the system's binaries."""
+"""`TemporaryPostgres`: a throwaway PostgreSQL server on 127.0.0.1, from the system's binaries.
+
+Standard library only, so any package's tests can use it (the async context manager imports
+trio when it is entered, under trio)."""
 
 from __future__ import annotations
 
@@ -14,9 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Self
 
-import trio
-
-from mxp_agents.memory._errors import AgentMemoryError
+from mxp_agents.primitives._errors import PrimitivesError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -32,11 +33,11 @@ _INSTALL_HINT: Final = (
 _SERVICE_USER: Final = "postgres"  # the system user Debian's postgresql package creates
 
 
-class TemporaryPostgresError(AgentMemoryError):
+class TemporaryPostgresError(PrimitivesError):
     """The temporary server could not be found, started or stopped; the message says why.
 
     Example:
-        >>> issubclass(TemporaryPostgresError, AgentMemoryError)
+        >>> issubclass(TemporaryPostgresError, PrimitivesError)
         True
     """
 
@@ -73,7 +74,8 @@ class TemporaryPostgres:
     exit. Superuser ``postgres`` with a random password (host connections use SCRAM). As root
     the server runs as the ``postgres`` system user, since PostgreSQL refuses to run as root.
 
-    Use it as a context manager, sync (a module-scoped pytest fixture) or async (under trio).
+    Use it as a context manager, sync (a module-scoped pytest fixture) or async (under trio,
+    which runs the blocking start and stop in a worker thread).
     ``fsync=False`` is faster and survives everything but a machine crash.
 
     Example:
@@ -245,6 +247,8 @@ class TemporaryPostgres:
         self.stop()
 
     async def __aenter__(self) -> Self:
+        import trio  # only the async form needs it, and it runs under trio
+
         await trio.to_thread.run_sync(self.start)
         return self
 
@@ -254,6 +258,8 @@ class TemporaryPostgres:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        import trio
+
         with trio.CancelScope(shield=True):  # the server must stop even when cancelled
             await trio.to_thread.run_sync(self.stop)
 
