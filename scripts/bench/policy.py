@@ -20,7 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import run_areas
 
-AREAS = {"rules": "_policy_rules", "rego": "_policy_rego", "audit": "_policy_audit"}
+AREAS = {
+    "rules": "_policy_rules",
+    "rego": "_policy_rego",
+    "audit": "_policy_audit",
+    "approvals": "_policy_approvals",
+}
 
 if __name__ == "__main__":
     raise SystemExit(run_areas(__doc__, AREAS, sys.argv[1:]))

@@ -130,7 +130,7 @@ async def test_nested_compositions_and_cacheability() -> None:
                 name="clock",
                 decision="deny",
                 reason="late",
-                when=When(tool="never", time={"days": ["mon"]}),
+                when=When(tool="never", time={"days": ["mon"]}),  # type: ignore[arg-type]
             )
         ],  # type: ignore[arg-type]
         default="allow",
@@ -228,7 +228,7 @@ def test_cache_follows_replace_and_skips_impure_answers() -> None:
             Rule(
                 name="t",
                 decision="allow",
-                when=When(time={"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}),
+                when=When(time={"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}),  # type: ignore[arg-type]
             )
         ]
     )  # type: ignore[arg-type]

@@ -57,9 +57,9 @@ def test_actions_round_trip_tagged_on_kind() -> None:
         (lambda: ModelInference("openai", ""), r"must not be blank - at \$\.action\.model"),
         (lambda: MemoryWrite("tool", ("",)), r"must not be blank - at \$\.action\.tags\[0\]"),
         (
-            lambda: PolicyContext(tags=("ok", 3)),
+            lambda: PolicyContext(tags=("ok", 3)),  # type: ignore[arg-type]
             r"expected str, got int - at \$\.context\.tags\[1\]",
-        ),  # type: ignore[arg-type]
+        ),
         (lambda: PolicyRequest("", EmitEvent("x")), r"must not be blank - at \$\.agent_id"),
         (lambda: PolicyRequest(AGENT, "pay"), r"a policy action, got str - at \$\.action"),  # type: ignore[arg-type]
     ],

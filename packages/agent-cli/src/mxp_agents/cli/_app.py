@@ -200,6 +200,15 @@ def _demo(*, model: str = "auto", workdir: str | None = None) -> int:
     return run_demo(model=model, workdir=workdir)
 
 
+app.command("mxp_agents.cli._audit:audit_app", name="audit")
+
+app.command(
+    "mxp_agents.cli._approvals:approvals",
+    name="approvals",
+    help="List, show, approve and deny the escalated actions agents wait on.",
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); the exit status.
 

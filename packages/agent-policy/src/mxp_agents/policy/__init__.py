@@ -43,6 +43,13 @@ from mxp_agents.policy._request import (
 )
 
 if TYPE_CHECKING:
+    from mxp_agents.policy._approvals._file import FileApprovalStore
+    from mxp_agents.policy._approvals._postgres import PostgresApprovalStore
+    from mxp_agents.policy._approvals._settings import (
+        ApprovalSettings,
+        default_approval_directory,
+        open_approval_store,
+    )
     from mxp_agents.policy._audit import (
         MXP_AUDITED,
         SPAN_EVENT,
@@ -99,6 +106,7 @@ __all__ = [
     "ApprovalError",
     "ApprovalRecord",
     "ApprovalRequest",
+    "ApprovalSettings",
     "ApprovalStatus",
     "ApprovalStore",
     "AuditError",
@@ -115,6 +123,7 @@ __all__ = [
     "DecisionKind",
     "EmitEvent",
     "FanOut",
+    "FileApprovalStore",
     "HashChainLog",
     "InvalidPolicy",
     "InvokeTool",
@@ -130,6 +139,7 @@ __all__ = [
     "PolicyError",
     "PolicyLoadError",
     "PolicyRequest",
+    "PostgresApprovalStore",
     "ProblemKind",
     "RegoBundle",
     "RegoEngine",
@@ -147,11 +157,13 @@ __all__ = [
     "When",
     "combine",
     "consult",
+    "default_approval_directory",
     "fingerprint",
     "load_rules",
     "mxp_audit_body",
     "mxp_audited",
     "not_applicable_decision",
+    "open_approval_store",
     "verify",
 ]
 
@@ -188,6 +200,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "CombineMode": ("_compose", None),
     "CachedEngine": ("_compose", None),
     "CacheStats": ("_compose", None),
+    "FileApprovalStore": ("_approvals._file", None),
+    "PostgresApprovalStore": ("_approvals._postgres", "postgres"),
+    "ApprovalSettings": ("_approvals._settings", None),
+    "open_approval_store": ("_approvals._settings", None),
+    "default_approval_directory": ("_approvals._settings", None),
     "RegoBundle": ("_rego", "rego"),
     "RegoEngine": ("_rego", "rego"),
     "RegoEvaluationError": ("_rego", "rego"),
