@@ -35,6 +35,13 @@ from mxp_agents.kernel._events import (
     ToolCallStarted,
 )
 from mxp_agents.kernel._fair_queue import FairQueue, Priority, PriorityWeights
+from mxp_agents.kernel._governance_server import (
+    GOVERNANCE_CAPABILITY,
+    GovernanceServer,
+    serve_governance,
+)
+from mxp_agents.kernel._governance_service import AuditBody, Verdict
+from mxp_agents.kernel._governor import Governance, PolicyDenied
 from mxp_agents.kernel._hooks import AgentHooks
 from mxp_agents.kernel._kernel import Kernel, current_kernel
 from mxp_agents.kernel._lifecycle import AgentState, InvalidTransition, Lifecycle, LifecycleEvent
@@ -58,6 +65,7 @@ from mxp_agents.kernel._memory_server import (
 )
 from mxp_agents.kernel._model_server import ModelServer, serve_model
 from mxp_agents.kernel._model_wire import model_capability
+from mxp_agents.kernel._mxp_governance import MxpApprovals, MxpAuditSink
 from mxp_agents.kernel._mxp_journal import MxpJournal
 from mxp_agents.kernel._mxp_model import MxpModel
 from mxp_agents.kernel._mxp_vector_store import MxpVectorStore
@@ -76,25 +84,16 @@ from mxp_agents.kernel._scheduler_types import (
 )
 
 __all__ = [
-    "VECTORS_CAPABILITY",
+    "GOVERNANCE_CAPABILITY",
     "JOURNAL_CAPABILITY",
-    "MxpVectorStore",
-    "MxpJournal",
-    "MemoryServer",
-    "MemoryServiceError",
-    "ReplayError",
-    "ToolResultEntry",
-    "ToolCallEntry",
-    "TaskEntry",
-    "RunEntry",
-    "ModelErrorEntry",
-    "ModelEntry",
-    "AnswerEntry",
+    "VECTORS_CAPABILITY",
     "Admission",
     "Agent",
     "AgentConfigError",
     "AgentHooks",
     "AgentState",
+    "AnswerEntry",
+    "AuditBody",
     "CallError",
     "CallErrorBody",
     "CallEvent",
@@ -110,6 +109,8 @@ __all__ = [
     "DeadlineExceeded",
     "DelegationError",
     "FairQueue",
+    "Governance",
+    "GovernanceServer",
     "InvalidCallBody",
     "InvalidTransition",
     "JobCancelled",
@@ -119,15 +120,26 @@ __all__ = [
     "KernelError",
     "Lifecycle",
     "LifecycleEvent",
+    "MemoryServer",
+    "MemoryServiceError",
     "ModelCallFinished",
+    "ModelEntry",
+    "ModelErrorEntry",
     "ModelServer",
     "ModelTextDelta",
+    "MxpApprovals",
+    "MxpAuditSink",
+    "MxpJournal",
     "MxpModel",
+    "MxpVectorStore",
     "PeerTool",
-    "PriorityName",
+    "PolicyDenied",
     "Priority",
+    "PriorityName",
     "PriorityWeights",
     "ReferenceCall",
+    "ReplayError",
+    "RunEntry",
     "RunEvent",
     "RunFinished",
     "RunInputError",
@@ -141,15 +153,20 @@ __all__ = [
     "SchedulerError",
     "SchedulerStats",
     "StopReason",
+    "TaskEntry",
+    "ToolCallEntry",
     "ToolCallFinished",
     "ToolCallRecord",
     "ToolCallStarted",
     "ToolCallSummary",
+    "ToolResultEntry",
+    "Verdict",
     "call_agent",
     "current_kernel",
     "entry_of",
-    "peer_tool",
     "model_capability",
+    "peer_tool",
+    "serve_governance",
     "serve_memory",
     "serve_model",
     "stream_agent",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, overload
 from mxp_agents.adapters import ModelAdapter, ToolChoice, ToolChoiceTool
 from mxp_agents.kernel import _telemetry as telemetry
 from mxp_agents.kernel._errors import AgentConfigError, KernelError, RunInputError
+from mxp_agents.kernel._governor import Governance
 from mxp_agents.kernel._limits import RunLimits, check_cost
 from mxp_agents.kernel._loop import Loop
 from mxp_agents.kernel._memory_log import MemoryLog
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
     from mxp_agents.config import Secret
     from mxp_agents.memory import Journal, JournalEntry, MemoryRecord
+    from mxp_agents.policy import ApprovalStore, AuditSink, DecisionKind, PolicyEngine
     from mxp_agents.primitives import CapabilityId, Message
     from mxp_agents.prompts import ContextWindow, Guardrails
     from mxp_agents.tools import AuditSinkLike
@@ -57,6 +59,17 @@ class Agent(Generic[OutputT]):
     ``guardrails`` (applied to the task and to tool arguments); ``audit`` (receives a
     `ToolAuditEvent` per tool call); ``memory`` (a `MemoryBus` every step of every run is
     written to before it takes effect, so `replay` can re-run it); ``id``.
+
+    Governance: ``policy`` (a `PolicyEngine`) is asked before every model call, tool call,
+    memory write and outbound (delegated) call of every run, and nothing happens without its
+    allow; an engine error or no answer within ``policy_timeout`` seconds is a deny. A denied
+    tool call is not run (the model gets ``denied by policy: <reason>``); a denied delegation
+    sends nothing (the tool reports it); a denied model call or memory write ends the run with
+    ``StopReason.POLICY_DENIED``. An escalation suspends the step on an `ApprovalRequest` in
+    ``approvals`` (an `ApprovalStore`), bound to the exact action, until it is approved (the
+    step runs once), denied, or its deadline (``approval_timeout`` seconds) passes and
+    ``approval_fallback`` (``"deny"`` unless ``"allow"``) applies. ``policy_audit`` (an
+    `AuditSink`) records every decision; a decision it cannot record is a deny.
 
     Raises:
         AgentConfigError: an argument that cannot work (the message names it).
@@ -105,6 +118,12 @@ class Agent(Generic[OutputT]):
         tool_choice: ToolChoice = "auto",
         reset_tool_choice: bool = True,
         memory: MemoryBus | None = None,
+        policy: PolicyEngine | None = None,
+        approvals: ApprovalStore | None = None,
+        policy_audit: AuditSink | None = None,
+        policy_timeout: float = 2.0,
+        approval_timeout: float = 3600.0,
+        approval_fallback: DecisionKind | str = "deny",
     ) -> None: ...
     @overload
     def __init__(
@@ -127,6 +146,12 @@ class Agent(Generic[OutputT]):
         tool_choice: ToolChoice = "auto",
         reset_tool_choice: bool = True,
         memory: MemoryBus | None = None,
+        policy: PolicyEngine | None = None,
+        approvals: ApprovalStore | None = None,
+        policy_audit: AuditSink | None = None,
+        policy_timeout: float = 2.0,
+        approval_timeout: float = 3600.0,
+        approval_fallback: DecisionKind | str = "deny",
     ) -> None: ...
     def __init__(
         self,
@@ -148,6 +173,12 @@ class Agent(Generic[OutputT]):
         tool_choice: ToolChoice = "auto",
         reset_tool_choice: bool = True,
         memory: MemoryBus | None = None,
+        policy: PolicyEngine | None = None,
+        approvals: ApprovalStore | None = None,
+        policy_audit: AuditSink | None = None,
+        policy_timeout: float = 2.0,
+        approval_timeout: float = 3600.0,
+        approval_fallback: DecisionKind | str = "deny",
     ) -> None:
         if not isinstance(name, str) or not name.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
             raise AgentConfigError(f"name must be a non-blank str, got {name!r}")
@@ -184,6 +215,20 @@ class Agent(Generic[OutputT]):
                 f"(offered: {[d.name for d in definitions]})"
             )
         agent_id = str(self._id)
+        governance: Governance | None = None
+        if policy is not None:
+            governance = Governance(
+                policy,
+                agent_id=agent_id,
+                approvals=approvals,
+                audit=policy_audit,
+                timeout=policy_timeout,
+                approval_timeout=approval_timeout,
+                fallback=approval_fallback,
+            )
+        elif approvals is not None or policy_audit is not None:
+            raise AgentConfigError("approvals= and policy_audit= need a policy= to consult")
+        self._governance = governance
         telemetry.load()
         self._memory = memory
         log = MemoryLog(memory, agent_id=agent_id) if memory is not None else None
@@ -203,6 +248,7 @@ class Agent(Generic[OutputT]):
             tool_choice=tool_choice,
             reset_tool_choice=reset_tool_choice,
             memory=log,
+            governance=governance,
         )
 
     @property
@@ -266,6 +312,16 @@ class Agent(Generic[OutputT]):
         return self._memory
 
     @property
+    def governance(self) -> Governance | None:
+        """The agent's policy, approval store and audit sink (None: no policy).
+
+        Example:
+            >>> agent.governance.approval_timeout  # doctest: +SKIP
+            3600.0
+        """
+        return self._governance
+
+    @property
     def output_type(self) -> Any:
         """The structured output type, or None for text answers.
 
@@ -302,9 +358,10 @@ class Agent(Generic[OutputT]):
         ``limits.max_cost`` for this run; ``memory_tags`` go on every memory record of the run
         (``("sensitive",)`` keeps them from ever leaving the agent).
 
-        Model errors, limits, timeouts and invalid output end the run with a `StopReason`;
-        they do not raise. The caller's cancellation propagates, and so does an error of the
-        agent's memory (a step that cannot be recorded does not happen).
+        Model errors, limits, timeouts, invalid output and policy denies end the run with a
+        `StopReason`; they do not raise. A step waiting for an approval counts against the
+        run's ``max_wall_time`` and ``deadline``. The caller's cancellation propagates, and so
+        does an error of the agent's memory (a step that cannot be recorded does not happen).
 
         Raises:
             RunInputError: an empty task, bad history or option (before any model call).

@@ -5,6 +5,10 @@ Inside a running `Kernel` the tool uses the kernel's endpoint and registry; else
 ``endpoint`` and ``registry``. Discovered peers are cached for ``cache_ttl`` seconds; calls go
 round robin over them, and a peer that times out or refuses the call for a passing reason
 (busy, suspended, shutting down) is dropped from the cache and the next one is tried.
+
+In a run governed by a policy, the delegation is first an `OutboundMessage` {"call",
+capability} question to it (one per delegation, whichever peer takes it): a denied one sends
+nothing and the tool reports ``denied by policy: <reason>``.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from mxp.registry import RegistryClient, RegistryError
 from mxp.transport import current_trace_id
 from mxp_agents.kernel._client import CallError, call_agent
 from mxp_agents.kernel._errors import KernelError
+from mxp_agents.kernel._governor import current_policy
 from mxp_agents.kernel._kernel import current_kernel
 from mxp_agents.kernel._kernel_telemetry import KernelTelemetry
+from mxp_agents.policy import OutboundMessage
 from mxp_agents.primitives import CapabilityId, ToolDefinition, parse_capability_id
 from mxp_agents.tools import ToolArgumentsError
 
@@ -131,13 +137,19 @@ class PeerTool:
 
         Raises:
             ToolArgumentsError: bad arguments (nothing was sent).
-            DelegationError: no peer found, or none completed the task.
+            DelegationError: the run's policy denied the call (nothing was sent), no peer
+                found, or none completed the task.
 
         Example:
             >>> await ask.invoke({"task": "2 + 3?"}, ToolContext(call_id="c1"))  # doctest: +SKIP
             '5'
         """
         task = self.validate(arguments)
+        policy = current_policy()
+        if policy is not None:
+            decision = await policy.check(OutboundMessage("call", str(self.capability)))
+            if not decision.is_allow:
+                raise DelegationError(f"denied by policy: {decision.reason}")
         endpoint, registry, own_id = self._resolve()
         trace_id = context.trace_id if context.trace_id is not None else current_trace_id()
         with self._telemetry.delegation_span(

@@ -24,6 +24,9 @@ class StopReason(enum.StrEnum):
       (``max_cost``), or the budget cannot be enforced because the model has no price.
     - ``cancelled``: the run was cancelled through its `RunStream` (``cancel()`` or leaving
       the ``async with`` block early).
+    - ``policy_denied``: the agent's policy denied a model call or a memory write (an engine
+      error or timeout, a denied or expired approval, an audit trail that cannot record the
+      decision are denies too); ``RunResult.error`` names the step and the reason.
 
     Example:
         >>> StopReason("timeout") is StopReason.TIMEOUT
@@ -39,6 +42,7 @@ class StopReason(enum.StrEnum):
     INVALID_OUTPUT = "invalid_output"
     MAX_COST = "max_cost"
     CANCELLED = "cancelled"
+    POLICY_DENIED = "policy_denied"
 
 
 class RunLimits(msgspec.Struct, frozen=True, kw_only=True):

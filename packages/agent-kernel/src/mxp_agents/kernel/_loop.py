@@ -24,11 +24,13 @@ from mxp_agents.kernel._events import (
     RunEvent,
     RunStarted,
 )
+from mxp_agents.kernel._governor import PolicyDenied, current_policy
 from mxp_agents.kernel._limits import RunLimits, StopReason
 from mxp_agents.kernel._messages import assistant_message
 from mxp_agents.kernel._output import OutputSpec, correction_message
 from mxp_agents.kernel._result import RunResult
 from mxp_agents.kernel._run import RunState
+from mxp_agents.policy import ModelInference
 from mxp_agents.primitives import Role, Usage
 from mxp_agents.prompts import ApproxTokenCounter, ContextBudgetError
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
     from mxp_agents.adapters import ModelAdapter, ModelResponse, ResponseFormat
+    from mxp_agents.kernel._governor import Governance
     from mxp_agents.kernel._memory_log import MemoryLog
     from mxp_agents.kernel._run import RunControl, RunSpec
     from mxp_agents.kernel._tool_calls import Executes, ToolRunner
@@ -57,12 +60,14 @@ class Loop:
     """
 
     __slots__ = (
+        "_inference",
         "_model",
         "_name",
         "_output",
         "_tools",
         "agent_id",
         "definitions",
+        "governance",
         "limits",
         "max_output_tokens",
         "memory",
@@ -89,9 +94,14 @@ class Loop:
         tool_choice: ToolChoice = "auto",
         reset_tool_choice: bool = True,
         memory: MemoryLog | None = None,
+        governance: Governance | None = None,
     ) -> None:
         self.agent_id = agent_id
         self.memory = memory
+        self.governance = governance
+        self._inference = (
+            ModelInference(model.provider, model.model_name) if governance is not None else None
+        )
         self._name = name
         self._model = model
         self._tools = tools
@@ -106,7 +116,8 @@ class Loop:
         self.reset_tool_choice = reset_tool_choice
 
     def replaying(self, model: ModelAdapter, executor: Executes) -> Loop:
-        """The same loop with another model and tool runner and no memory (for replays).
+        """The same loop with another model and tool runner, no memory and no policy (a
+        replay calls no model and runs no tool: it has no effect to govern).
 
         Example:
             >>> loop.replaying(recorded_model, recorded_tools).memory is None  # doctest: +SKIP
@@ -131,12 +142,22 @@ class Loop:
         self, spec: RunSpec, emit: Emit | None, control: RunControl | None
     ) -> RunResult[Any]:
         """Run the loop for ``spec``; every ending but a bug or the caller's cancellation is a
-        `RunResult` (model errors, limits, timeout, invalid output, `RunControl` cancellation).
+        `RunResult` (model errors, limits, timeout, invalid output, a policy deny,
+        `RunControl` cancellation).
 
         Example:
             >>> (await loop.run(spec, None, None)).stop_reason  # doctest: +SKIP
             <StopReason.COMPLETED: 'completed'>
         """
+        governance = self.governance
+        if governance is None:
+            return await self._run(spec, emit, control)
+        with governance.for_run(spec).active():
+            return await self._run(spec, emit, control)
+
+    async def _run(
+        self, spec: RunSpec, emit: Emit | None, control: RunControl | None
+    ) -> RunResult[Any]:
         state = RunState(spec.messages, spec.hits)
         deadline = spec.deadline if spec.deadline is not None else math.inf
         wall = self.limits.max_wall_time
@@ -151,8 +172,7 @@ class Loop:
         tracer = telemetry.current_tracer()
         if tracer is None:
             with scope:
-                await self._started(spec, emit)
-                outcome = await self._turns(state, spec, emit, None)
+                outcome = await self._body(state, spec, emit, None)
             return await self._finished(spec, state, self._ending(outcome, scope, control))
         span = tracer.start_span("agent.run")
         if span.is_recording():
@@ -163,8 +183,7 @@ class Loop:
             )
         with telemetry.SpanScope(span):
             with scope:
-                await self._started(spec, emit)
-                outcome = await self._turns(state, spec, emit, tracer)
+                outcome = await self._body(state, spec, emit, tracer)
             result = await self._finished(spec, state, self._ending(outcome, scope, control))
             if span.is_recording():
                 span.set_attributes(telemetry.usage_attributes(result.usage))
@@ -173,6 +192,15 @@ class Loop:
                 if result.error is not None:
                     telemetry.fail(span, result.error)
             return result
+
+    async def _body(
+        self, state: RunState, spec: RunSpec, emit: Emit | None, tracer: Tracer | None
+    ) -> _Outcome:
+        try:
+            await self._started(spec, emit)
+            return await self._turns(state, spec, emit, tracer)
+        except PolicyDenied as denied:  # a memory write the policy refused: the run ends
+            return StopReason.POLICY_DENIED, str(denied), None
 
     async def _started(self, spec: RunSpec, emit: Emit | None) -> None:
         if emit is not None:
@@ -183,7 +211,12 @@ class Loop:
     async def _finished(self, spec: RunSpec, state: RunState, outcome: _Outcome) -> RunResult[Any]:
         result = self._result(spec, state, outcome)
         if self.memory is not None:
-            await self.memory.answer(spec, result)
+            try:
+                await self.memory.answer(spec, result)
+            except PolicyDenied as denied:  # an answer that cannot be recorded is withheld
+                before = f"{outcome[1]}; " if outcome[1] else ""
+                problem = f"{before}the answer was not recorded, so it is withheld: {denied}"
+                return self._result(spec, state, (StopReason.POLICY_DENIED, problem, None))
         return result
 
     def _ending(
@@ -249,6 +282,10 @@ class Loop:
                 over = cost_check(self._model, state.cost, request, budget)
                 if over is not None:
                     return StopReason.MAX_COST, over, None
+            if self._inference is not None:
+                refused = await self._model_denied(state.steps + 1)
+                if refused is not None:
+                    return StopReason.POLICY_DENIED, refused, None
             state.steps += 1
             try:
                 response = await self._call(request, emit, tracer, state.steps)
@@ -275,7 +312,9 @@ class Loop:
                 if stop is not None:
                     return stop
                 state.calls += len(calls)
-                await self._tools.run(calls, state, spec, emit, tracer)
+                denied = await self._tools.run(calls, state, spec, emit, tracer)
+                if denied is not None:
+                    return StopReason.POLICY_DENIED, str(denied), None
                 continue
             if output is None:
                 return StopReason.COMPLETED, None, response.text
@@ -291,6 +330,16 @@ class Loop:
                 )
             corrections += 1
             messages.append(correction_message(problem))
+
+    async def _model_denied(self, step: int) -> str | None:
+        policy = current_policy()
+        inference = self._inference
+        if policy is None or inference is None:
+            return None
+        decision = await policy.check(inference)
+        if decision.is_allow:
+            return None
+        return f"model call {step} ({inference.label}) denied by policy: {decision.reason}"
 
     def _tool_limits(self, state: RunState, asked: int, max_cost: float | None) -> _Outcome | None:
         limits = self.limits

@@ -6,6 +6,10 @@ the caller's metadata), then per model call a ``model_response`` (channel system
 call a ``tool_call`` before it runs and a ``tool_result`` after (channel tool), and last an
 ``answer`` (channel output). The payloads are the tagged `RunEntry` Structs (field ``"type"``),
 so a journal holds everything `Agent.replay` needs.
+
+In a run governed by a policy, each write is first a `MemoryWrite` {channel, tags} question to
+it: a denied (or unapproved) write raises `PolicyDenied` and the step it records does not happen
+- the run ends with ``StopReason.POLICY_DENIED`` rather than going on unrecorded.
 """
 
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -13,8 +17,10 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 import msgspec
 
 from mxp_agents.adapters import ModelError, ModelResponse
+from mxp_agents.kernel._governor import PolicyDenied, current_policy
 from mxp_agents.kernel._model_errors import ModelErrorBody, body_of
 from mxp_agents.memory import MemoryChannel, MemoryRecord
+from mxp_agents.policy import MemoryWrite
 from mxp_agents.primitives import Message, Role, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
@@ -149,7 +155,8 @@ class MemoryLog:
     """Writes the steps of one agent's runs to its `MemoryBus`.
 
     Each write returns once the bus has it (durably, when its journal says so); an error from
-    the bus propagates and ends the run before the step takes effect.
+    the bus propagates and ends the run before the step takes effect. In a governed run the
+    policy is asked first; `PolicyDenied` is raised when it does not allow the write.
 
     Example:
         >>> log = MemoryLog(MemoryBus(), agent_id="0190...")
@@ -243,6 +250,11 @@ class MemoryLog:
         step: int,
         metadata: dict[str, Any] | None = None,
     ) -> None:
+        policy = current_policy()
+        if policy is not None:
+            decision = await policy.check(MemoryWrite(channel.value, spec.memory_tags))
+            if not decision.is_allow:
+                raise PolicyDenied(f"memory write `{channel.value}`", decision.reason or "denied")
         record = MemoryRecord(
             channel,
             entry,
