@@ -15,6 +15,7 @@ from mxp_agents.memory import (
     FileJournal,
     MemoryBus,
     MemoryChannel,
+    MemoryRecord,
 )
 from mxp_agents.memory.testing import HashEmbedder
 from mxp_agents.primitives import ToolCall
@@ -127,3 +128,42 @@ async def test_agents_share_recall_through_a_memory_service_and_sensitive_stays_
         inputs = [r for r in buses[0].recent() if r.channel is MemoryChannel.INPUT]
         assert len(inputs) == 2
         assert await served.count() == 4  # task and answer of 2 runs; not the sensitive run
+
+
+async def test_a_policy_engine_decides_what_leaves_through_the_memory_gate(tmp_path: Path) -> None:
+    from mxp_agents.kernel import policy_gate
+    from mxp_agents.policy import load_rules
+
+    rules = write_rules(tmp_path / "policy.toml")
+    engine = load_rules(rules)
+    embedder = HashEmbedder(32, remote=True, name="hosted")
+    bus = MemoryBus(
+        vectors=EmbeddedVectorStore(32), embedder=embedder, gate=policy_gate(engine, "agent-1")
+    )
+    public = await bus.write(MemoryRecord(MemoryChannel.INPUT, "the weather is nice"))
+    internal = await bus.write(
+        MemoryRecord(MemoryChannel.INPUT, "quarterly numbers", tags=("internal",))
+    )
+    secret = await bus.write(MemoryRecord(MemoryChannel.INPUT, "pin 1234", tags=("sensitive",)))
+    assert (public.indexed, public.blocked) == (True, None)
+    assert (internal.indexed, internal.blocked) == (False, "the gate check refused it")
+    assert (secret.indexed, secret.blocked) == (False, "record is tagged 'sensitive'")
+    assert embedder.texts == 1
+
+
+def write_rules(path: Path) -> Path:
+    path.write_text(
+        """
+[policy]
+default = "allow"
+
+[[policy.rules]]
+name = "internal-stays-home"
+decision = "deny"
+reason = "internal records are not sent to hosted services"
+when.message_type = "memory"
+when.tags = ["internal"]
+""",
+        encoding="utf-8",
+    )
+    return path

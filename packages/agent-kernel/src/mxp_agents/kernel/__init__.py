@@ -69,6 +69,7 @@ from mxp_agents.kernel._mxp_governance import MxpApprovals, MxpAuditSink
 from mxp_agents.kernel._mxp_journal import MxpJournal
 from mxp_agents.kernel._mxp_model import MxpModel
 from mxp_agents.kernel._mxp_vector_store import MxpVectorStore
+from mxp_agents.kernel._policy_gate import policy_gate
 from mxp_agents.kernel._replay import ReplayError
 from mxp_agents.kernel._result import RunResult, ToolCallRecord
 from mxp_agents.kernel._run import RunStream
@@ -166,6 +167,7 @@ __all__ = [
     "entry_of",
     "model_capability",
     "peer_tool",
+    "policy_gate",
     "serve_governance",
     "serve_memory",
     "serve_model",
