@@ -121,18 +121,21 @@ def _show(
     return 0
 
 
-@approvals.command(name="approve")
-@_guarded
-def _approve(
-    approval_id: str,
-    /,
-    *,
-    by: str,
-    note: str | None = None,
-    fingerprint: str | None = None,
-    where: StoreOptions = StoreOptions(),
-) -> int:
-    """Approve a pending approval: the agent's call runs, exactly as shown.
+def _decision_command(approve: bool, summary: str) -> Callable[..., int]:
+    """The ``approve`` (``approve=True``) or ``deny`` command, documented by ``summary``."""
+
+    def command(
+        approval_id: str,
+        /,
+        *,
+        by: str,
+        note: str | None = None,
+        fingerprint: str | None = None,
+        where: StoreOptions = StoreOptions(),
+    ) -> int:
+        return _decide(approval_id, approve, by, note, fingerprint, where)
+
+    command.__doc__ = f"""{summary}
 
     Parameters
     ----------
@@ -146,35 +149,17 @@ def _approve(
         The fingerprint `approvals show` printed (or its first 8+ characters): refuse if the
         call differs.
     """
-    return _decide(approval_id, True, by, note, fingerprint, where)
+    return _guarded(command)
 
 
-@approvals.command(name="deny")
-@_guarded
-def _deny(
-    approval_id: str,
-    /,
-    *,
-    by: str,
-    note: str | None = None,
-    fingerprint: str | None = None,
-    where: StoreOptions = StoreOptions(),
-) -> int:
-    """Deny a pending approval: the agent takes its deny path.
-
-    Parameters
-    ----------
-    approval_id
-        The approval's id.
-    by
-        Your name, as the approval's approvers list it.
-    note
-        Why (kept with the decision).
-    fingerprint
-        The fingerprint `approvals show` printed (or its first 8+ characters): refuse if the
-        call differs.
-    """
-    return _decide(approval_id, False, by, note, fingerprint, where)
+approvals.command(
+    _decision_command(True, "Approve a pending approval: the agent's call runs, exactly as shown."),
+    name="approve",
+)
+approvals.command(
+    _decision_command(False, "Deny a pending approval: the agent takes its deny path."),
+    name="deny",
+)
 
 
 def _decide(

@@ -1,5 +1,5 @@
 """What every MXP Agents package shares: ids, capabilities, manifests, conversation types,
-the error base and the clock.
+the error base, the clock and DSN password masking.
 
 Every type is a frozen `msgspec.Struct` (or a `typing.NewType`) whose JSON form matches the
 Rust reference runtime's, and whose rules run both on construction and on decoding.
@@ -27,6 +27,7 @@ Example:
 from mxp_agents.primitives._capability import MAX_CAPABILITY_NAME_LEN, MAX_SCOPE_LEN, Capability
 from mxp_agents.primitives._checks import kind_of
 from mxp_agents.primitives._clock import Clock, SystemClock
+from mxp_agents.primitives._dsn import redact_dsn
 from mxp_agents.primitives._errors import (
     DecodeError,
     InvalidAgentId,
@@ -87,6 +88,7 @@ __all__ = [
     "parse_agent_id",
     "parse_capability_id",
     "random_agent_id",
+    "redact_dsn",
     "to_json",
     "validation_error_parts",
 ]

@@ -3,14 +3,13 @@ errors into `JournalError`s."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Final, NoReturn, TypeVar
-from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg import conninfo
 
 from mxp_agents.memory._errors import JournalError
+from mxp_agents.primitives import redact_dsn
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -19,10 +18,6 @@ __all__ = ["Dsn", "connect", "guarded", "raise_journal_error"]
 
 _T = TypeVar("_T")
 
-_MASK: Final = "**********"
-_KEYWORD_PASSWORD: Final = re.compile(r"password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s]+)", re.IGNORECASE)
-_URL_QUERY_PASSWORD: Final = re.compile(r"[?&]password=([^&#]*)", re.IGNORECASE)
-_QUOTED: Final = re.compile(r'"[^"]*"')
 _APPLICATION_NAME: Final = "mxp-agents-journal"
 
 
@@ -30,22 +25,17 @@ class Dsn:
     """A connection string kept private: `str` and `repr` show where it points, never its
     password; `redact` removes the password (raw or URL-decoded) from any text."""
 
-    __slots__ = ("_secrets", "_valid", "_value", "where")
+    __slots__ = ("_valid", "_value", "where")
 
     def __init__(self, value: str) -> None:
         self._value = value
-        self._secrets = _passwords(value)
         self._valid = True
         self.where = self._describe()
 
     def redact(self, text: str) -> str:
         """``text`` without the password; for a DSN libpq cannot parse, also without the DSN
         fragments libpq quotes (a stray token may be a password without its keyword)."""
-        for secret in self._secrets:
-            text = text.replace(secret, _MASK)
-        if not self._valid:
-            text = _QUOTED.sub(lambda m: m[0] if len(m[0]) <= 3 else '"…"', text)
-        return text
+        return redact_dsn(text, self._value, parsable=self._valid)
 
     def _describe(self) -> str:
         try:
@@ -102,23 +92,3 @@ def guarded(dsn: Dsn, doing: str, call: Callable[[], _T]) -> _T:
         return call()
     except (psycopg.Error, OSError) as error:
         raise_journal_error(dsn, error, doing)
-
-
-def _passwords(value: str) -> tuple[str, ...]:
-    found: set[str] = set()
-    for match in _KEYWORD_PASSWORD.finditer(value):
-        raw = match.group(1)
-        found.add(raw)
-        if raw.startswith("'") and raw.endswith("'") and len(raw) >= 2:
-            found.add(re.sub(r"\\(.)", r"\1", raw[1:-1]))
-    if "://" in value:
-        try:
-            password = urlsplit(value).password
-        except ValueError:
-            password = None
-        if password:
-            found.update((password, unquote(password)))
-        for match in _URL_QUERY_PASSWORD.finditer(value):
-            found.update((match.group(1), unquote(match.group(1))))
-    # Longest first, so a password containing another is masked whole.
-    return tuple(sorted((s for s in found if s), key=len, reverse=True))

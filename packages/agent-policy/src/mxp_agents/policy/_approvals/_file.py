@@ -17,7 +17,9 @@ from mxp_agents.policy._approvals._rules import (
     check_status,
     decided,
     positive,
+    resubmitted,
 )
+from mxp_agents.policy._approvals._waiting import wait_until_decided
 from mxp_agents.policy._errors import ApprovalError
 from mxp_agents.primitives import Clock, SystemClock
 
@@ -90,12 +92,7 @@ class FileApprovalStore:
                 record = ApprovalRecord(request=request)
                 self._files.write(record)
                 return as_of(record, self._now())
-        if stored.request != request:
-            raise ApprovalError(
-                f"approval {request.id!r} already exists for another request "
-                f"({stored.request.action.label} by agent {stored.request.agent_id})"
-            )
-        return as_of(stored, self._now())
+        return as_of(resubmitted(stored, request), self._now())
 
     async def get(self, approval_id: str) -> ApprovalRecord:
         """The approval as it stands now (`EXPIRED` once its deadline passed).
@@ -154,14 +151,12 @@ class FileApprovalStore:
             >>> with trio.move_on_after(600):  # doctest: +SKIP
             ...     record = await store.wait("appr-1")
         """
-        while True:
-            record = await self._read(approval_id)
-            if record.status is not ApprovalStatus.PENDING:
-                return record
-            left = record.request.deadline - self._now()
-            if left <= 0:
-                return await trio.to_thread.run_sync(self._expire, approval_id)
-            await trio.sleep(min(self._poll, left))
+        return await wait_until_decided(
+            lambda: self._read(approval_id),
+            lambda: trio.to_thread.run_sync(self._expire, approval_id),
+            now=self._now,
+            poll=self._poll,
+        )
 
     def _expire(self, approval_id: str) -> ApprovalRecord:
         with self._files.locked():

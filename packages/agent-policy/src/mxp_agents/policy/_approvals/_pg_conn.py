@@ -4,25 +4,18 @@ password masked and the exception not chained (psycopg exceptions can carry the 
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Final, NoReturn
-from urllib.parse import unquote, urlsplit
+from typing import Final, NoReturn
 
 import psycopg
 from psycopg import conninfo
 
 from mxp_agents.config import Secret
 from mxp_agents.policy._errors import ApprovalError
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+from mxp_agents.primitives import redact_dsn
 
 __all__ = ["Dsn", "Row", "connect", "raise_approval_error"]
 
 Row = tuple[object, ...]
-_MASK: Final = "**********"
-_KEYWORD_PASSWORD: Final = re.compile(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-_URL_QUERY_PASSWORD: Final = re.compile(r"[?&]password=([^&#]*)", re.IGNORECASE)
 _APPLICATION_NAME: Final = "mxp-agents-approvals"
 
 
@@ -35,23 +28,22 @@ class Dsn:
         'ops@db:5432/gov'
     """
 
-    __slots__ = ("_passwords", "_value", "where")
+    __slots__ = ("_valid", "_value", "where")
 
     def __init__(self, value: str | Secret) -> None:
         self._value = value.reveal() if isinstance(value, Secret) else value
-        self._passwords = _passwords(self._value)
+        self._valid = True
         self.where = self._describe()
 
     def redact(self, text: str) -> str:
-        """``text`` with every form of the password masked.
+        """``text`` with every form of the password masked (`redact_dsn`); for a DSN libpq
+        cannot parse, also without the DSN fragments libpq quotes.
 
         Example:
             >>> Dsn("postgresql://ops:s3cret@db/gov").redact("auth failed for s3cret")
             'auth failed for **********'
         """
-        for secret in self._passwords:
-            text = text.replace(secret, _MASK)
-        return text
+        return redact_dsn(text, self._value, parsable=self._valid)
 
     def reveal(self) -> str:
         """The connection string itself, for libpq only."""
@@ -61,6 +53,7 @@ class Dsn:
         try:
             params = conninfo.conninfo_to_dict(self._value)
         except psycopg.Error:
+            self._valid = False
             return "an invalid DSN"
         user = str(params.get("user") or "")
         host = params.get("host") or params.get("hostaddr") or "localhost"
@@ -108,24 +101,3 @@ def raise_approval_error(dsn: Dsn, error: BaseException, doing: str) -> NoReturn
     state = getattr(error, "sqlstate", None)
     code = f" [SQLSTATE {state}]" if isinstance(state, str) else ""
     raise ApprovalError(dsn.redact(f"{doing}: {detail}{code}")) from None
-
-
-def _passwords(value: str) -> tuple[str, ...]:
-    found: set[str] = set()
-    for match in _KEYWORD_PASSWORD.finditer(value):
-        raw = match.group(1)
-        found.add(raw)
-        if len(raw) >= 2 and raw[0] == raw[-1] == "'":
-            found.add(re.sub(r"\\(.)", r"\1", raw[1:-1]))
-    if "://" in value:
-        try:
-            password = urlsplit(value).password
-        except ValueError:
-            password = None
-        found.update(_forms([password] if password else []))
-        found.update(_forms(m.group(1) for m in _URL_QUERY_PASSWORD.finditer(value)))
-    return tuple(sorted((s for s in found if s), key=len, reverse=True))  # longest first
-
-
-def _forms(values: Iterable[str]) -> set[str]:
-    return {form for value in values for form in (value, unquote(value))}

@@ -21,7 +21,9 @@ from mxp_agents.policy._approvals._rules import (
     check_status,
     decided,
     positive,
+    resubmitted,
 )
+from mxp_agents.policy._approvals._waiting import wait_until_decided
 from mxp_agents.policy._errors import ApprovalError, InvalidPolicy
 
 if TYPE_CHECKING:
@@ -201,12 +203,7 @@ class PostgresApprovalStore:
         stored = await self._run(f"cannot store approval {request.id!r}", work)
         if stored is None:
             raise ApprovalError(f"approval {request.id!r} vanished right after it was stored")
-        if stored.request != request:
-            raise ApprovalError(
-                f"approval {request.id!r} already exists for another request "
-                f"({stored.request.action.label} by agent {stored.request.agent_id})"
-            )
-        return as_of(stored, self._now())
+        return as_of(resubmitted(stored, request), self._now())
 
     async def get(self, approval_id: str) -> ApprovalRecord:
         """The approval as it stands now (`EXPIRED` once its deadline passed).
@@ -279,14 +276,12 @@ class PostgresApprovalStore:
             >>> with trio.move_on_after(600):  # doctest: +SKIP
             ...     record = await store.wait("appr-1")
         """
-        while True:
-            record = await self._read(approval_id)
-            if record.status is not ApprovalStatus.PENDING:
-                return record
-            left = record.request.deadline - self._now()
-            if left <= 0:
-                return await self._expire(approval_id)
-            await trio.sleep(min(self._poll, left))
+        return await wait_until_decided(
+            lambda: self._read(approval_id),
+            lambda: self._expire(approval_id),
+            now=self._now,
+            poll=self._poll,
+        )
 
     async def _expire(self, approval_id: str) -> ApprovalRecord:
         def work(conn: psycopg.Connection[Row]) -> ApprovalRecord:

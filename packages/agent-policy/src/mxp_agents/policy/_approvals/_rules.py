@@ -30,6 +30,7 @@ __all__ = [
     "expired",
     "format_time",
     "positive",
+    "resubmitted",
 ]
 
 ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -86,6 +87,22 @@ def check_request(request: ApprovalRequest) -> None:
         )
     if request.fallback is DecisionKind.ESCALATE:
         raise ApprovalError(f"{where}: fallback must be allow or deny, not escalate")
+
+
+def resubmitted(stored: ApprovalRecord, request: ApprovalRequest) -> ApprovalRecord:
+    """``stored`` if it holds ``request`` (submitting again is idempotent), else `ApprovalError`:
+    its id is taken by another request.
+
+    Example:
+        >>> resubmitted(stored, stored.request) is stored  # doctest: +SKIP
+        True
+    """
+    if stored.request != request:
+        raise ApprovalError(
+            f"approval {request.id!r} already exists for another request "
+            f"({stored.request.action.label} by agent {stored.request.agent_id})"
+        )
+    return stored
 
 
 def as_of(record: ApprovalRecord, now: float) -> ApprovalRecord:
