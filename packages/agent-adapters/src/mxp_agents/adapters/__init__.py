@@ -14,7 +14,7 @@ Example:
     ('Paris.', <FinishReason.STOP: 'stop'>)
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mxp_agents.adapters._assembler import ResponseAssembler, collect_response
 from mxp_agents.adapters._cost import DEFAULT_PRICES, Price, PriceTable
@@ -54,6 +54,7 @@ from mxp_agents.adapters._settings import (
     model_from_settings,
 )
 from mxp_agents.adapters._streams import close_stream
+from mxp_agents.primitives import lazy_exports
 
 if TYPE_CHECKING:
     from mxp_agents.adapters.anthropic import AnthropicModel
@@ -118,7 +119,7 @@ __all__ = [
 
 # The provider adapters import their SDK, so they load on first use: `import
 # mxp_agents.adapters` stays fast and works without any provider extra installed.
-_PROVIDERS = {
+_PROVIDERS: dict[str, tuple[str, str | None]] = {
     "AnthropicModel": ("anthropic", "anthropic"),
     "GeminiEmbedder": ("gemini", "gemini"),
     "GeminiModel": ("gemini", "gemini"),
@@ -130,17 +131,4 @@ _PROVIDERS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _PROVIDERS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, extra = _PROVIDERS[name]
-    import importlib
-
-    try:
-        loaded = importlib.import_module(f"{__name__}.{module}")
-    except ImportError as error:
-        raise ImportError(
-            f"{name} needs the {extra!r} extra: pip install 'mxp-agents-adapters[{extra}]' "
-            f"({error})"
-        ) from error
-    return getattr(loaded, name)
+__getattr__ = lazy_exports(__name__, _PROVIDERS, distribution="mxp-agents-adapters")

@@ -19,7 +19,7 @@ Example:
     ['two', 'three']
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mxp_agents.memory._embedding_api import Embedder
 from mxp_agents.memory._errors import (
@@ -36,6 +36,7 @@ from mxp_agents.memory._errors import (
 from mxp_agents.memory._journal_api import Durability, Journal, JournalEntry, Retention
 from mxp_agents.memory._record import SENSITIVE, MemoryChannel, MemoryRecord
 from mxp_agents.memory._vector_api import Metric, VectorMatch, VectorPoint, VectorQuery, VectorStore
+from mxp_agents.primitives import lazy_exports
 
 if TYPE_CHECKING:
     from mxp_agents.memory._bus import MemoryBus, WriteReceipt
@@ -118,23 +119,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, extra = _LAZY[name]
-    import importlib
-
-    try:
-        loaded = importlib.import_module(f"{__name__}.{module}")
-    except ImportError as error:
-        if extra is None:
-            raise
-        raise ImportError(
-            f"{name} needs the {extra!r} extra: pip install 'mxp-agents-memory[{extra}]' ({error})"
-        ) from error
-    value = getattr(loaded, name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY, distribution="mxp-agents-memory")
 
 
 def __dir__() -> list[str]:

@@ -12,7 +12,7 @@ Example:
     True
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mxp_agents.policy._approval_api import (
     ApprovalRecord,
@@ -41,6 +41,7 @@ from mxp_agents.policy._request import (
     PolicyContext,
     PolicyRequest,
 )
+from mxp_agents.primitives import lazy_exports
 
 if TYPE_CHECKING:
     from mxp_agents.policy._approvals._file import FileApprovalStore
@@ -213,23 +214,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, extra = _LAZY[name]
-    import importlib
-
-    try:
-        loaded = importlib.import_module(f"{__name__}.{module}")
-    except ImportError as error:
-        if extra is None:
-            raise
-        raise ImportError(
-            f"{name} needs the {extra!r} extra: pip install 'mxp-agents-policy[{extra}]' ({error})"
-        ) from error
-    value = getattr(loaded, name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY, distribution="mxp-agents-policy")
 
 
 def __dir__() -> list[str]:

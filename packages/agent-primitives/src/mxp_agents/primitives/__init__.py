@@ -47,7 +47,9 @@ from mxp_agents.primitives._ids import (
     parse_capability_id,
     random_agent_id,
 )
+from mxp_agents.primitives._installed import installed_file, package_dirs
 from mxp_agents.primitives._json import from_json, to_json, validation_error_parts
+from mxp_agents.primitives._lazy import lazy_exports
 from mxp_agents.primitives._manifest import AgentManifest
 from mxp_agents.primitives._message import Message, Role
 from mxp_agents.primitives._tool_call import ToolCall
@@ -88,6 +90,9 @@ __all__ = [
     "parse_agent_id",
     "parse_capability_id",
     "random_agent_id",
+    "installed_file",
+    "lazy_exports",
+    "package_dirs",
     "redact_dsn",
     "to_json",
     "validation_error_parts",

